@@ -1,0 +1,44 @@
+/**
+ * User-facing errors carry a stable `code`, a human message and an optional hint.
+ * The CLI's single error boundary prints them without a stack trace (unless --debug)
+ * and exits 1; anything that is not an OutflowError is an internal error.
+ */
+export class OutflowError extends Error {
+  readonly code: string;
+  readonly hint: string | undefined;
+  readonly meta: Record<string, unknown>;
+
+  constructor(
+    code: string,
+    message: string,
+    options: { hint?: string; meta?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'OutflowError';
+    this.code = code;
+    this.hint = options.hint;
+    this.meta = options.meta ?? {};
+  }
+}
+
+/** JSON shape of an error for `--format json`. */
+export interface ErrorEnvelope {
+  error: { code: string; message: string; hint?: string; meta?: Record<string, unknown> };
+}
+
+export function errorToEnvelope(err: unknown): ErrorEnvelope {
+  if (err instanceof OutflowError) {
+    return {
+      error: {
+        code: err.code,
+        message: err.message,
+        ...(err.hint === undefined ? {} : { hint: err.hint }),
+        ...(Object.keys(err.meta).length === 0 ? {} : { meta: err.meta }),
+      },
+    };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return {
+    error: { code: 'internal', message, hint: 'this is a bug in outflow; rerun with --debug and report it' },
+  };
+}

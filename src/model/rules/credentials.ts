@@ -1,0 +1,83 @@
+import type { Diagnostic } from '../../diagnostics/index.js';
+import { errorAt, warningAt } from '../../diagnostics/index.js';
+import { CREDENTIAL_FIELDS, SECRET_FIELDS } from '../../schema/index.js';
+import { allResources, type ResourceNode } from '../model.js';
+import { looksLikeReference, parseReference, referenceProblem } from '../secrets.js';
+import type { Rule } from './context.js';
+
+function* strings(value: unknown, path: (string | number)[]): Generator<[string, (string | number)[]]> {
+  if (typeof value === 'string') yield [value, path];
+  else if (Array.isArray(value))
+    for (let i = 0; i < value.length; i++) yield* strings(value[i], [...path, i]);
+  else if (value !== null && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) yield* strings(v, [...path, k]);
+}
+
+/**
+ * Credentials come only from the environment or files: references resolve (named, never printed),
+ * references appear only in credential fields, and URLs carry no embedded passwords.
+ */
+export const credentialsAreReferences: Rule = ({ model, env, fileReadable, secretsRequired }) => {
+  const out: Diagnostic[] = [];
+  const report = secretsRequired ? errorAt : warningAt;
+  for (const node of allResources(model) as ResourceNode[]) {
+    for (const [value, path] of strings(node.config, [])) {
+      const field = path[path.length - 1];
+      const isCredential =
+        node.kind === 'Connection' &&
+        path.length === 1 &&
+        typeof field === 'string' &&
+        CREDENTIAL_FIELDS.has(field);
+      const pos = node.locate(path);
+      if (typeof field === 'string' && SECRET_FIELDS.has(field)) delete pos.source;
+      if (!isCredential) {
+        if (looksLikeReference(value)) {
+          out.push(
+            errorAt(
+              pos,
+              'reference-not-allowed',
+              `${path.join('.')}: \${env:…} / \${file:…} references are resolved only in credential fields`,
+              `credential fields are ${[...CREDENTIAL_FIELDS].join(', ')}; write a literal value here`,
+            ),
+          );
+        }
+        if (/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]+@/i.test(value)) {
+          delete pos.source;
+          out.push(
+            errorAt(
+              pos,
+              'literal-secret',
+              `${path.join('.')} embeds a password in a URL`,
+              "remove the user:password@ part and use the connection's credential fields with ${env:NAME}",
+            ),
+          );
+        }
+        continue;
+      }
+      const ref = parseReference(value);
+      if (ref === undefined) {
+        if (looksLikeReference(value))
+          out.push(
+            errorAt(
+              pos,
+              'invalid-reference',
+              `${String(field)}: a reference must be the whole value, like \${env:NAME}`,
+              'references are not interpolated inside longer strings',
+            ),
+          );
+        continue;
+      }
+      const problem = referenceProblem(ref, env, fileReadable);
+      if (problem !== undefined)
+        out.push(
+          report(
+            pos,
+            'unresolved-secret',
+            `${node.address} ${String(field)}: ${problem.message}`,
+            problem.hint,
+          ),
+        );
+    }
+  }
+  return out;
+};

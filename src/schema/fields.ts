@@ -1,0 +1,17 @@
+/** Connection fields that hold secrets: references only, and `(sensitive)` wherever they are shown. */
+export const SECRET_FIELDS: ReadonlySet<string> = new Set([
+  'secretAccessKey',
+  'serviceAccountKey',
+  'connectionString',
+  'password',
+  'privateKey',
+  'clientSecret',
+]);
+
+/** Connection fields where `${env:NAME}` / `${file:path}` references are resolved. */
+export const CREDENTIAL_FIELDS: ReadonlySet<string> = new Set([
+  ...SECRET_FIELDS,
+  'accessKeyId',
+  'clientId',
+  'username',
+]);

@@ -1,0 +1,935 @@
+/* Generated from schemas/*.schema.json by `npm run gen` (json-schema-to-typescript). Do not edit. */
+
+/**
+ * Resource name: a lower-case letter, then lower-case letters, digits or underscores (at most 63 characters). Unique per kind.
+ */
+export type Name = string;
+/**
+ * Free text shown in plans and `outflow status`.
+ */
+export type Description = string;
+/**
+ * Where things go, and the credentials to get there. Secret fields take only `${env:NAME}` or `${file:path}` references.
+ */
+export type Connection = Connection1 & Connection2;
+export type Connection1 =
+  | LocalConnection
+  | S3Connection
+  | GcsConnection
+  | AzureConnection
+  | SftpConnection
+  | WebhookConnection;
+/**
+ * One condition: `did`, `didNot`, `have`, or a nested `all` / `any` group.
+ */
+export type Condition = DidCondition | DidNotCondition | HaveCondition | AllGroup | AnyGroup;
+/**
+ * Comparison: `=`, `!=`, `<`, `<=`, `>`, `>=`, `in`, `not in`, `is null`, `is not null`.
+ */
+export type Op = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'not in' | 'is null' | 'is not null';
+/**
+ * The value to compare with: a string, number or boolean, or a list for `in` / `not in`; omitted for `is null`.
+ */
+export type Value = (string | number | boolean) | (string | number | boolean)[];
+/**
+ * A column name: a letter or underscore, then letters, digits or underscores (at most 63 characters).
+ */
+export type ColumnName = string;
+/**
+ * When the export or activation runs: `{every: 4h}` (1h to 24h), `{cron: "0 3 * * *", timezone: Europe/Paris}` (exactly 5 fields) or `{once: {lookback: 45d}}` (one run covering at most the last 45 days).
+ */
+export type Schedule = Every | Cron | Once;
+/**
+ * Run every N hours, from 1h to 24h, anchored to the first run.
+ */
+export type EveryInterval = string;
+/**
+ * What to do about runs missed while nothing ran: `skip` (default: one run now covers everything since the last successful run) or `all` (one run per missed slot).
+ */
+export type CatchUp = 'skip' | 'all';
+/**
+ * An IANA time zone name, for example `Europe/Paris` or `UTC`.
+ */
+export type Timezone = string;
+
+export interface OutflowDocuments {
+  Project?: Project;
+  Connection?: Connection;
+  Dataflow?: Dataflow;
+  Audience?: Audience;
+  Export?: Export;
+  Activation?: Activation;
+}
+/**
+ * The project: one per repository, in `outflow.yaml`.
+ */
+export interface Project {
+  /**
+   * Always `Project`.
+   */
+  kind: 'Project';
+  name: Name;
+  description?: Description;
+  labels?: Labels;
+  /**
+   * Default IANA time zone for schedules and date tokens in paths (default `UTC`).
+   */
+  timezone?: string;
+  /**
+   * Where outflow keeps its state (what was applied, ingested and exported).
+   */
+  state?: {
+    /**
+     * `local` (a file in the project, default) or a bucket: `s3`, `gcs`, `azure`.
+     */
+    backend: 'local' | 's3' | 'gcs' | 'azure';
+    /**
+     * For `local`: the state file, relative to the project (default `.outflow/state.json`).
+     */
+    path?: string;
+    /**
+     * Resource name: a lower-case letter, then lower-case letters, digits or underscores (at most 63 characters). Unique per kind.
+     */
+    connection?: string;
+    /**
+     * For `s3`, `gcs`, `azure`: the object key of the state file under the connection's prefix.
+     */
+    key?: string;
+  };
+  /**
+   * The embedded DuckDB engine.
+   */
+  engine?: {
+    /**
+     * The warehouse file, relative to the project (default `.outflow/warehouse.duckdb`).
+     */
+    database?: string;
+    /**
+     * DuckDB's memory limit, for example `2GB` (default: DuckDB's, 80% of RAM).
+     */
+    memoryLimit?: string;
+    /**
+     * Number of DuckDB worker threads (default: number of cores).
+     */
+    threads?: number;
+  };
+  /**
+   * Rows per dataflow used by `--draft` runs (default 1000).
+   */
+  sampleRows?: number;
+  lifecycle?: Lifecycle;
+}
+/**
+ * Key/value labels for filtering and ownership (for example `team: crm`). Order does not matter.
+ */
+export interface Labels {
+  [k: string]: string;
+}
+/**
+ * Lifecycle rules for this resource.
+ */
+export interface Lifecycle {
+  /**
+   * When true, a plan that would delete or replace this resource fails instead.
+   */
+  protect?: boolean;
+}
+/**
+ * A folder on local disk.
+ */
+export interface LocalConnection {
+  /**
+   * Always `Connection`.
+   */
+  kind: 'Connection';
+  name: Name;
+  description?: Description;
+  labels?: Labels;
+  lifecycle?: Lifecycle;
+  /**
+   * Globs (relative to the project) of the files allowed to use this connection. Default: every file. The config-as-code form of "administrators create connections, contributors use shared ones".
+   *
+   * @maxItems 100
+   */
+  shareWith?: string[];
+  /**
+   * Audience subjects this destination accepts (B2B eligibility), for example `[contact]` for a contact-focused system. Default: all.
+   *
+   * @minItems 1
+   */
+  subjects?: [
+    'customer' | 'visitor' | 'contact' | 'account',
+    ...('customer' | 'visitor' | 'contact' | 'account')[],
+  ];
+  /**
+   * Connection type: local, s3, gcs, azure, sftp or webhook.
+   */
+  type: 'local';
+  /**
+   * The destination folder, relative to the project (it may not escape the project).
+   */
+  root: string;
+}
+/**
+ * An Amazon S3 (or S3-compatible) bucket.
+ */
+export interface S3Connection {
+  /**
+   * Always `Connection`.
+   */
+  kind: 'Connection';
+  name: Name;
+  description?: Description;
+  labels?: Labels;
+  lifecycle?: Lifecycle;
+  /**
+   * Globs (relative to the project) of the files allowed to use this connection. Default: every file. The config-as-code form of "administrators create connections, contributors use shared ones".
+   *
+   * @maxItems 100
+   */
+  shareWith?: string[];
+  /**
+   * Audience subjects this destination accepts (B2B eligibility), for example `[contact]` for a contact-focused system. Default: all.
+   *
+   * @minItems 1
+   */
+  subjects?: [
+    'customer' | 'visitor' | 'contact' | 'account',
+    ...('customer' | 'visitor' | 'contact' | 'account')[],
+  ];
+  /**
+   * Connection type: local, s3, gcs, azure, sftp or webhook.
+   */
+  type: 's3';
+  /**
+   * Bucket name.
+   */
+  bucket: string;
+  /**
+   * Key prefix under which everything is written (no leading `/`, no `..`).
+   */
+  prefix?: string;
+  /**
+   * AWS region, for example `eu-west-1`.
+   */
+  region: string;
+  /**
+   * Custom endpoint URL for S3-compatible services (path-style addressing is used).
+   */
+  endpoint?: string;
+  /**
+   * Access key id (literal or reference). Omit to use the SDK default credential chain.
+   */
+  accessKeyId?: string;
+  /**
+   * Secret access key: `${env:NAME}` or `${file:path}` only. Omit to use the SDK default credential chain.
+   */
+  secretAccessKey?: string;
+}
+/**
+ * A Google Cloud Storage bucket.
+ */
+export interface GcsConnection {
+  /**
+   * Always `Connection`.
+   */
+  kind: 'Connection';
+  name: Name;
+  description?: Description;
+  labels?: Labels;
+  lifecycle?: Lifecycle;
+  /**
+   * Globs (relative to the project) of the files allowed to use this connection. Default: every file. The config-as-code form of "administrators create connections, contributors use shared ones".
+   *
+   * @maxItems 100
+   */
+  shareWith?: string[];
+  /**
+   * Audience subjects this destination accepts (B2B eligibility), for example `[contact]` for a contact-focused system. Default: all.
+   *
+   * @minItems 1
+   */
+  subjects?: [
+    'customer' | 'visitor' | 'contact' | 'account',
+    ...('customer' | 'visitor' | 'contact' | 'account')[],
+  ];
+  /**
+   * Connection type: local, s3, gcs, azure, sftp or webhook.
+   */
+  type: 'gcs';
+  /**
+   * Bucket name.
+   */
+  bucket: string;
+  /**
+   * Key prefix under which everything is written (no leading `/`, no `..`).
+   */
+  prefix?: string;
+  /**
+   * Google Cloud project id (optional).
+   */
+  projectId?: string;
+  /**
+   * Service account key JSON: `${env:NAME}` or `${file:path}` only. Omit to use Application Default Credentials.
+   */
+  serviceAccountKey?: string;
+}
+/**
+ * An Azure Blob Storage container.
+ */
+export interface AzureConnection {
+  /**
+   * Always `Connection`.
+   */
+  kind: 'Connection';
+  name: Name;
+  description?: Description;
+  labels?: Labels;
+  lifecycle?: Lifecycle;
+  /**
+   * Globs (relative to the project) of the files allowed to use this connection. Default: every file. The config-as-code form of "administrators create connections, contributors use shared ones".
+   *
+   * @maxItems 100
+   */
+  shareWith?: string[];
+  /**
+   * Audience subjects this destination accepts (B2B eligibility), for example `[contact]` for a contact-focused system. Default: all.
+   *
+   * @minItems 1
+   */
+  subjects?: [
+    'customer' | 'visitor' | 'contact' | 'account',
+    ...('customer' | 'visitor' | 'contact' | 'account')[],
+  ];
+  /**
+   * Connection type: local, s3, gcs, azure, sftp or webhook.
+   */
+  type: 'azure';
+  /**
+   * Container name.
+   */
+  container: string;
+  /**
+   * Key prefix under which everything is written (no leading `/`, no `..`).
+   */
+  prefix?: string;
+  /**
+   * Account URL, for example `https://acct.blob.core.windows.net` (used with the default credential chain when no connection string is given).
+   */
+  accountUrl?: string;
+  /**
+   * Storage connection string: `${env:NAME}` or `${file:path}` only.
+   */
+  connectionString?: string;
+}
+/**
+ * An SFTP server.
+ */
+export interface SftpConnection {
+  /**
+   * Always `Connection`.
+   */
+  kind: 'Connection';
+  name: Name;
+  description?: Description;
+  labels?: Labels;
+  lifecycle?: Lifecycle;
+  /**
+   * Globs (relative to the project) of the files allowed to use this connection. Default: every file. The config-as-code form of "administrators create connections, contributors use shared ones".
+   *
+   * @maxItems 100
+   */
+  shareWith?: string[];
+  /**
+   * Audience subjects this destination accepts (B2B eligibility), for example `[contact]` for a contact-focused system. Default: all.
+   *
+   * @minItems 1
+   */
+  subjects?: [
+    'customer' | 'visitor' | 'contact' | 'account',
+    ...('customer' | 'visitor' | 'contact' | 'account')[],
+  ];
+  /**
+   * Connection type: local, s3, gcs, azure, sftp or webhook.
+   */
+  type: 'sftp';
+  /**
+   * Host name or IP address.
+   */
+  host: string;
+  /**
+   * TCP port (default 22).
+   */
+  port?: number;
+  /**
+   * User name (literal or reference).
+   */
+  username: string;
+  /**
+   * Remote folder everything is written under.
+   */
+  root: string;
+  /**
+   * Password: `${env:NAME}` or `${file:path}` only.
+   */
+  password?: string;
+  /**
+   * Private key: `${env:NAME}` or `${file:path}` only.
+   */
+  privateKey?: string;
+  /**
+   * A known_hosts line or file reference used to verify the server key (recommended).
+   */
+  knownHosts?: string;
+}
+/**
+ * An HTTP endpoint receiving audience membership (activations).
+ */
+export interface WebhookConnection {
+  /**
+   * Always `Connection`.
+   */
+  kind: 'Connection';
+  name: Name;
+  description?: Description;
+  labels?: Labels;
+  lifecycle?: Lifecycle;
+  /**
+   * Globs (relative to the project) of the files allowed to use this connection. Default: every file. The config-as-code form of "administrators create connections, contributors use shared ones".
+   *
+   * @maxItems 100
+   */
+  shareWith?: string[];
+  /**
+   * Audience subjects this destination accepts (B2B eligibility), for example `[contact]` for a contact-focused system. Default: all.
+   *
+   * @minItems 1
+   */
+  subjects?: [
+    'customer' | 'visitor' | 'contact' | 'account',
+    ...('customer' | 'visitor' | 'contact' | 'account')[],
+  ];
+  /**
+   * Connection type: local, s3, gcs, azure, sftp or webhook.
+   */
+  type: 'webhook';
+  /**
+   * Base URL of the receiver, for example `https://cms.example.com/cdp/webhook`.
+   */
+  baseUrl: string;
+  /**
+   * Client id sent with every request (literal or reference).
+   */
+  clientId: string;
+  /**
+   * Client secret used to sign requests (HMAC): `${env:NAME}` or `${file:path}` only.
+   */
+  clientSecret: string;
+  /**
+   * Members per request (default 500).
+   */
+  batchSize?: number;
+  /**
+   * Request timeout, for example `30s`.
+   */
+  timeout?: string;
+}
+export interface Connection2 {
+  /**
+   * Always `Connection`.
+   */
+  kind: 'Connection';
+  name: Name;
+  /**
+   * Connection type: local, s3, gcs, azure, sftp or webhook.
+   */
+  type: 'local' | 's3' | 'gcs' | 'azure' | 'sftp' | 'webhook';
+}
+/**
+ * A source of data (stream files), mapped onto a schema and kept in the warehouse.
+ */
+export interface Dataflow {
+  /**
+   * Always `Dataflow`.
+   */
+  kind: 'Dataflow';
+  name: Name;
+  description?: Description;
+  labels?: Labels;
+  lifecycle?: Lifecycle;
+  /**
+   * What the rows are: `user`, `product`, `content` or `event`.
+   */
+  entity: 'user' | 'product' | 'content' | 'event';
+  /**
+   * Where the rows come from.
+   */
+  source: {
+    /**
+     * `streamFile`: files dropped in a folder; each file is ingested once.
+     */
+    type: 'streamFile';
+    /**
+     * Glob of the stream files, relative to the project (for example `data/users/*.csv`). May not be absolute or contain `..`.
+     */
+    path?: string;
+    /**
+     * Resource name: a lower-case letter, then lower-case letters, digits or underscores (at most 63 characters). Unique per kind.
+     */
+    connection?: string;
+    /**
+     * With `connection`: the key prefix (folder) holding the stream files.
+     */
+    prefix?: string;
+    /**
+     * File format: `auto` (by extension and content, default), `csv`, `json` (an array), `ndjson` or `parquet`.
+     */
+    format?: 'auto' | 'csv' | 'json' | 'ndjson' | 'parquet';
+    /**
+     * CSV parse options for when auto-detection is wrong.
+     */
+    csv?: {
+      /**
+       * Field delimiter (one character, default `,`).
+       */
+      delimiter?: string;
+      /**
+       * Whether the first line holds column names (default true).
+       */
+      header?: boolean;
+      /**
+       * Quote character (default `"`).
+       */
+      quote?: string;
+      /**
+       * Escape character inside quotes (default `"`).
+       */
+      escape?: string;
+      /**
+       * Text that means NULL (default: empty field).
+       */
+      nullString?: string;
+      /**
+       * Lines to skip before the header.
+       */
+      skipRows?: number;
+    };
+  };
+  /**
+   * The schema the source is mapped onto.
+   */
+  schema: {
+    /**
+     * Resource name: a lower-case letter, then lower-case letters, digits or underscores (at most 63 characters). Unique per kind.
+     */
+    name: string;
+    /**
+     * The schema family: `PersonalData`, `Catalog`, `Events` or `Content`.
+     */
+    parent?: 'PersonalData' | 'Catalog' | 'Events' | 'Content';
+    /**
+     * The column that identifies a person (required for `upsert`, audiences and activations).
+     */
+    personIdentifier?: string;
+    /**
+     * For `entity: event`: the timestamp column of the event.
+     */
+    eventTime?: string;
+    /**
+     * For `entity: event`: the column holding the event name (for example `buy`).
+     */
+    eventName?: string;
+    /**
+     * The columns of the dataset, each mapped from a source column (`from`) or computed (`expr`).
+     *
+     * @minItems 1
+     * @maxItems 1000
+     */
+    columns: [
+      {
+        /**
+         * Column name in the dataset.
+         */
+        name: string;
+        /**
+         * Column type: `string`, `integer`, `bigint`, `double`, `decimal(p,s)`, `boolean`, `date`, `timestamp` or `json`.
+         */
+        type: string;
+        /**
+         * The source column to read (default: the same name).
+         */
+        from?: string;
+        /**
+         * A restricted SQL expression over source columns, for example `first_name || ' ' || last_name` (no subqueries, table or file functions).
+         */
+        expr?: string;
+        /**
+         * Rows where this column is empty or fails to cast are invalid (see `onInvalid`).
+         */
+        mandatory?: boolean;
+        description?: Description;
+      },
+      ...{
+        /**
+         * Column name in the dataset.
+         */
+        name: string;
+        /**
+         * Column type: `string`, `integer`, `bigint`, `double`, `decimal(p,s)`, `boolean`, `date`, `timestamp` or `json`.
+         */
+        type: string;
+        /**
+         * The source column to read (default: the same name).
+         */
+        from?: string;
+        /**
+         * A restricted SQL expression over source columns, for example `first_name || ' ' || last_name` (no subqueries, table or file functions).
+         */
+        expr?: string;
+        /**
+         * Rows where this column is empty or fails to cast are invalid (see `onInvalid`).
+         */
+        mandatory?: boolean;
+        description?: Description;
+      }[],
+    ];
+  };
+  /**
+   * `append` (new rows added, existing kept; default), `overwrite` (dataset replaced by the current files on every apply) or `upsert` (latest row per personIdentifier wins).
+   */
+  writeMode?: 'append' | 'overwrite' | 'upsert';
+  /**
+   * Rows with a missing mandatory value or a failed cast: `skip` (written to a reject report; default) or `fail` (the dataflow is aborted and nothing is written).
+   */
+  onInvalid?: 'skip' | 'fail';
+}
+/**
+ * People selected by what they did, did not do, and have.
+ */
+export interface Audience {
+  /**
+   * Always `Audience`.
+   */
+  kind: 'Audience';
+  name: Name;
+  description?: Description;
+  labels?: Labels;
+  lifecycle?: Lifecycle;
+  /**
+   * Resource name: a lower-case letter, then lower-case letters, digits or underscores (at most 63 characters). Unique per kind.
+   */
+  people: string;
+  /**
+   * Resource name: a lower-case letter, then lower-case letters, digits or underscores (at most 63 characters). Unique per kind.
+   */
+  events?: string;
+  /**
+   * Who the members are: `customer` (default), `visitor`, `contact` or `account` (B2B eligibility for destinations).
+   */
+  subject?: 'customer' | 'visitor' | 'contact' | 'account';
+  /**
+   * How the top-level conditions combine: `all` (AND, default) or `any` (OR).
+   */
+  match?: 'all' | 'any';
+  /**
+   * The conditions; nest with `{all: [...]}` and `{any: [...]}`.
+   *
+   * @minItems 1
+   * @maxItems 200
+   */
+  conditions: [Condition, ...Condition[]];
+}
+/**
+ * The person did an event (at least `atLeast` times) within the window.
+ */
+export interface DidCondition {
+  /**
+   * The event name, for example `buy`.
+   */
+  did: string;
+  /**
+   * Window `(now - within, now]`; omit for all time.
+   */
+  within?: string;
+  /**
+   * Minimum number of such events (default 1).
+   */
+  atLeast?: number;
+}
+/**
+ * The person did not do an event within the window.
+ */
+export interface DidNotCondition {
+  /**
+   * The event name, for example `add_to_cart`.
+   */
+  didNot: string;
+  /**
+   * Window `(now - within, now]`; omit for all time.
+   */
+  within?: string;
+}
+/**
+ * The person has a trait value, an aggregate over events, or a most frequent value.
+ */
+export interface HaveCondition {
+  /**
+   * `{trait, op, value}`, `{aggregate, of, event, within, op, value}` or `{top, event, within, op, value}`.
+   */
+  have: TraitPredicate | AggregatePredicate | TopPredicate;
+}
+/**
+ * Compare a column of the people dataflow.
+ */
+export interface TraitPredicate {
+  /**
+   * A column of the people dataflow.
+   */
+  trait: string;
+  op: Op;
+  value?: Value;
+}
+/**
+ * Compare an aggregate (count, sum, avg, min, max) of an event column within a window.
+ */
+export interface AggregatePredicate {
+  /**
+   * `count`, `sum`, `avg`, `min` or `max`.
+   */
+  aggregate: 'count' | 'sum' | 'avg' | 'min' | 'max';
+  /**
+   * The event column aggregated (not needed for `count`).
+   */
+  of?: string;
+  /**
+   * The event name the aggregate is over.
+   */
+  event: string;
+  /**
+   * Window `(now - within, now]`; omit for all time.
+   */
+  within?: string;
+  op: Op;
+  value: Value;
+}
+/**
+ * Compare the most frequent value of an event column within a window.
+ */
+export interface TopPredicate {
+  /**
+   * The event column whose most frequent value is compared.
+   */
+  top: string;
+  /**
+   * The event name.
+   */
+  event: string;
+  /**
+   * Window `(now - within, now]`; omit for all time.
+   */
+  within?: string;
+  op: Op;
+  value: Value;
+}
+/**
+ * Every nested condition must hold (AND).
+ */
+export interface AllGroup {
+  /**
+   * Nested conditions.
+   *
+   * @minItems 1
+   * @maxItems 200
+   */
+  all: [Condition, ...Condition[]];
+}
+/**
+ * At least one nested condition must hold (OR).
+ */
+export interface AnyGroup {
+  /**
+   * Nested conditions.
+   *
+   * @minItems 1
+   * @maxItems 200
+   */
+  any: [Condition, ...Condition[]];
+}
+/**
+ * A dataset, event stream or audience written as files to a destination, once or on a schedule.
+ */
+export interface Export {
+  /**
+   * Always `Export`.
+   */
+  kind: 'Export';
+  name: Name;
+  description?: Description;
+  labels?: Labels;
+  lifecycle?: Lifecycle;
+  /**
+   * `segment` (the chosen `fields`) or `dataOut` (all fields; the manifest also carries the schema).
+   */
+  type: 'segment' | 'dataOut';
+  /**
+   * What is exported: `{audience: NAME}`, `{dataflow: NAME}` or `{dataflow: NAME, events: [buy, visit]}`.
+   */
+  from: {
+    [k: string]: unknown;
+  } & {
+    /**
+     * Resource name: a lower-case letter, then lower-case letters, digits or underscores (at most 63 characters). Unique per kind.
+     */
+    audience?: string;
+    /**
+     * Resource name: a lower-case letter, then lower-case letters, digits or underscores (at most 63 characters). Unique per kind.
+     */
+    dataflow?: string;
+    /**
+     * For an event dataflow: only these event names.
+     *
+     * @minItems 1
+     * @maxItems 500
+     */
+    events?: [string, ...string[]];
+  };
+  /**
+   * The columns exported (required for `segment`). Order is the column order in the files.
+   *
+   * @minItems 1
+   * @maxItems 1000
+   */
+  fields?: [ColumnName, ...ColumnName[]];
+  /**
+   * Resource name: a lower-case letter, then lower-case letters, digits or underscores (at most 63 characters). Unique per kind.
+   */
+  destination: string;
+  /**
+   * File format: `parquet`, `csv` (with header), `json` (an array), `ndjson` or `xml`.
+   */
+  format: 'parquet' | 'csv' | 'json' | 'ndjson' | 'xml';
+  /**
+   * `none` (default), `gzip`, `zstd` or `snappy` (snappy for parquet only).
+   */
+  compression?: 'none' | 'gzip' | 'zstd' | 'snappy';
+  /**
+   * File path template under the destination. Tokens: `{export}`, `{dataset}`, `{runId}`, `{event}`, `{index}`, `{ext}`, `{exportTime:yyyyMMddHHmm}`, `{date:yyyyMMdd}`. Default `{export}/{runId}/{export}-{index}.{ext}`. No `..`, no leading `/`.
+   */
+  path?: string;
+  /**
+   * `event`: one series of files per event name (event dataflows only); `none` (default).
+   */
+  splitBy?: 'none' | 'event';
+  /**
+   * Split the output into files of at most `maxRows` rows or `maxBytes` bytes.
+   */
+  chunk?: {
+    /**
+     * Rows per file.
+     */
+    maxRows?: number;
+    /**
+     * Bytes per file, for example `100MB`.
+     */
+    maxBytes?: number | string;
+  };
+  /**
+   * Publish a JSON manifest beside the files, last (default true).
+   */
+  manifest?: boolean;
+  /**
+   * `incremental` (rows ingested since the last successful run; default) or `full` (everything, every run).
+   */
+  mode?: 'incremental' | 'full';
+  schedule?: Schedule;
+  /**
+   * `false` keeps the export but never runs it ("schedule off"). Default true.
+   */
+  enabled?: boolean;
+  /**
+   * Size limits checked at run time.
+   */
+  limits?: {
+    /**
+     * Maximum rows per run.
+     */
+    maxRows: number;
+    /**
+     * `warn` (run anyway and warn; default) or `skip` (do not run; record a skipped run with the reason).
+     */
+    onExceed?: 'warn' | 'skip';
+  };
+}
+export interface Every {
+  every: EveryInterval;
+  catchUp?: CatchUp;
+}
+export interface Cron {
+  /**
+   * A 5-field cron expression (minute hour day-of-month month day-of-week), evaluated in `timezone`.
+   */
+  cron: string;
+  timezone?: Timezone;
+  catchUp?: CatchUp;
+}
+export interface Once {
+  /**
+   * A one-time run on the first apply or run after this config was applied.
+   */
+  once: {
+    /**
+     * How far back the one-time export reaches (at most 45d).
+     */
+    lookback?: string;
+  };
+}
+/**
+ * Audience membership pushed to a webhook (for example a CMS's `/cdp/webhook`).
+ */
+export interface Activation {
+  /**
+   * Always `Activation`.
+   */
+  kind: 'Activation';
+  name: Name;
+  description?: Description;
+  labels?: Labels;
+  lifecycle?: Lifecycle;
+  /**
+   * Resource name: a lower-case letter, then lower-case letters, digits or underscores (at most 63 characters). Unique per kind.
+   */
+  destination: string;
+  /**
+   * The Audiences whose membership is synced.
+   *
+   * @minItems 1
+   * @maxItems 100
+   */
+  audiences: [Name, ...Name[]];
+  /**
+   * A column name: a letter or underscore, then letters, digits or underscores (at most 63 characters).
+   */
+  personIdentifier: string;
+  /**
+   * The group the receiver files the segments under.
+   */
+  segmentGroup?: string;
+  /**
+   * `add` (keep members, add new ones; default) or `replace` (members become exactly the audience).
+   */
+  updateMethod?: 'add' | 'replace';
+  /**
+   * Extra attributes sent with every member (string, number, boolean or null).
+   */
+  attributes?: {
+    [k: string]: string | number | boolean | null;
+  };
+  schedule?: Schedule;
+  /**
+   * `false` keeps the activation but never runs it. Default true.
+   */
+  enabled?: boolean;
+}
+
+export type Resource = Project | Connection | Dataflow | Audience | Export | Activation;
+export type ResourceKind = Resource['kind'];

@@ -1,0 +1,98 @@
+// Mirrors schemas/state.schema.json; test/state/schema.test.ts keeps the two in step.
+
+/** A resource address, `Kind/name` (for example `Export/buyers_daily`). */
+export type ResourceAddress = `${string}/${string}`;
+
+/** What outflow last applied and ran: one document per project. */
+export interface StateDocument {
+  formatVersion: 1;
+  /** UUID made once when the state is first created. */
+  lineage: string;
+  /** Incremented on every write. */
+  serial: number;
+  outflowVersion: string;
+  /** ISO 8601, UTC. */
+  updatedAt: string;
+  resources: Record<string, ResourceState>;
+}
+
+/** One applied resource: its config and what running it has done since. */
+export interface ResourceState {
+  kind: string;
+  name: string;
+  /** SHA-256 hex of the normalised config. */
+  configHash: string;
+  /** Normalised config, secrets already redacted by the caller. */
+  config: Record<string, unknown>;
+  appliedAt: string;
+  data?: ResourceData;
+}
+
+export interface ResourceData {
+  /** Dataflows: stream files already ingested. */
+  ingestedFiles?: IngestedFile[];
+  /** Dataflows: the last ingestion sequence number handed out. */
+  ingestSeq?: number;
+  /** Exports: the last ingestion sequence number delivered by a successful run. */
+  watermark?: Watermark;
+  /** Exports: recent runs, oldest first. */
+  runs?: ExportRun[];
+  /** Activations: last successful sync per audience name. */
+  syncMarks?: Record<string, SyncMark>;
+}
+
+export interface IngestedFile {
+  path: string;
+  size: number;
+  sha256: string;
+  ingestedAt: string;
+  rows: number;
+  rejected: number;
+  seqFrom: number;
+  seqTo: number;
+}
+
+export interface Watermark {
+  seq: number;
+  at: string;
+}
+
+export type ExportRunStatus = 'succeeded' | 'failed' | 'skipped';
+
+export interface ExportRun {
+  runId: string;
+  status: ExportRunStatus;
+  startedAt: string;
+  finishedAt: string;
+  /** `from` is exclusive and absent for the first run; `to` is inclusive. */
+  window: { from?: string; to: string };
+  rows: number;
+  files: ExportRunFile[];
+  bytes: number;
+  /** Name of the run's manifest file; empty when nothing was published. */
+  manifest: string;
+  reason?: string;
+}
+
+export interface ExportRunFile {
+  name: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+}
+
+export interface SyncMark {
+  at: string;
+  members: number;
+  hash: string;
+}
+
+/** Where state lives. Implementations must make `write` atomic and refuse to go backwards. */
+export interface StateBackend {
+  /** The stored document, or undefined when there is none yet; throws `state-corrupt` when unreadable. */
+  read(): Promise<StateDocument | undefined>;
+  /** Stores `doc`; throws `state-conflict` unless the stored serial is lower and the lineage matches. */
+  write(doc: StateDocument): Promise<void>;
+  /** Where the state lives, for messages (for example `.outflow/state.json`). */
+  describe(): string;
+}

@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import type { StateDocument } from './types.js';
+
+// ajv-formats is CommonJS; under NodeNext its default export arrives as `.default`.
+const addFormats = addFormatsModule.default;
+
+// The same relative path works from src/state/ (tests) and dist/state/ (the published build).
+const SCHEMA_URL = new URL('../../schemas/state.schema.json', import.meta.url);
+const MAX_PROBLEMS = 5;
+
+let compiled: ValidateFunction<StateDocument> | undefined;
+
+function validator(): ValidateFunction<StateDocument> {
+  if (compiled === undefined) {
+    const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as Record<string, unknown>;
+    const ajv = new Ajv2020({ allErrors: true, strict: true });
+    addFormats(ajv);
+    compiled = ajv.compile<StateDocument>(schema);
+  }
+  return compiled;
+}
+
+/** Checks a parsed value against schemas/state.schema.json; returns readable problems, at most five. */
+export function checkStateDocument(
+  value: unknown,
+): { ok: true; doc: StateDocument } | { ok: false; problems: string[] } {
+  const validate = validator();
+  if (validate(value)) return { ok: true, doc: value };
+  const problems = (validate.errors ?? []).slice(0, MAX_PROBLEMS).map(describeProblem);
+  return { ok: false, problems: problems.length > 0 ? problems : ['does not match the state schema'] };
+}
+
+function describeProblem(error: ErrorObject): string {
+  const where = error.instancePath === '' ? 'document' : error.instancePath;
+  const extra =
+    error.keyword === 'additionalProperties'
+      ? ` (${String((error.params as { additionalProperty?: unknown }).additionalProperty)})`
+      : '';
+  return `${where} ${error.message ?? 'is invalid'}${extra}`;
+}

@@ -1,0 +1,65 @@
+import type { StateDocument } from '../../../src/state/index.js';
+import { address, emptyState } from '../../../src/state/index.js';
+
+const hash = (c: string): string => c.repeat(64);
+
+/** A document that sets every field the schema knows, optional ones included. */
+export function maximalState(): StateDocument {
+  const doc = emptyState(new Date('2024-05-01T03:00:00.000Z'), '0.1.0');
+  doc.serial = 3;
+  doc.resources[address('Dataflow', 'events')] = {
+    kind: 'Dataflow',
+    name: 'events',
+    configHash: hash('a'),
+    config: { kind: 'Dataflow', name: 'events', entity: 'event' },
+    appliedAt: '2024-05-01T03:00:00.000Z',
+    data: {
+      ingestedFiles: [
+        {
+          path: 'data/events/2024-05-01.ndjson',
+          size: 1234,
+          sha256: hash('b'),
+          ingestedAt: '2024-05-01T03:00:01.000Z',
+          rows: 10,
+          rejected: 1,
+          seqFrom: 1,
+          seqTo: 10,
+        },
+      ],
+      ingestSeq: 10,
+    },
+  };
+  doc.resources[address('Export', 'buyers_daily')] = {
+    kind: 'Export',
+    name: 'buyers_daily',
+    configHash: hash('c'),
+    config: { kind: 'Export', name: 'buyers_daily', destination: 's3_exports' },
+    appliedAt: '2024-05-01T03:00:00.000Z',
+    data: {
+      watermark: { seq: 10, at: '2024-05-01T04:00:00.000Z' },
+      runs: [
+        {
+          runId: '20240501T0400-1a2b',
+          status: 'succeeded',
+          startedAt: '2024-05-01T04:00:00.000Z',
+          finishedAt: '2024-05-01T04:00:02.000Z',
+          window: { from: '2024-05-01T00:00:00.000Z', to: '2024-05-01T04:00:00.000Z' },
+          rows: 9,
+          files: [{ name: 'buyers_daily/part-0.parquet', rows: 9, bytes: 512, sha256: hash('d') }],
+          bytes: 512,
+          manifest: 'buyers_daily/_manifest-20240501T0400-1a2b.json',
+          reason: 'schedule due',
+        },
+      ],
+    },
+  };
+  doc.resources[address('Activation', 'newsletter')] = {
+    kind: 'Activation',
+    name: 'newsletter',
+    configHash: hash('e'),
+    config: { kind: 'Activation', name: 'newsletter', clientSecret: '(redacted)' },
+    appliedAt: '2024-05-01T03:00:00.000Z',
+    data: { syncMarks: { lapsed_buyers: { at: '2024-05-01T05:00:00.000Z', members: 42, hash: hash('f') } } },
+  };
+  return doc;
+}
