@@ -50,13 +50,19 @@ function makeLocator(file: SourceFile, doc: YamlDoc.Parsed, lines: LineCounter, 
   return (path: ConfigPath, options: { key?: boolean } = {}): SourcePosition => {
     let node: Node | null | undefined = doc.contents;
     let best: number = doc.contents?.range?.[0] ?? 0;
+    let lastKey: number | undefined;
     for (let i = 0; i < path.length; i++) {
       if (isAlias(node)) node = node.resolve(doc);
       const step = pathSegment(node, path[i]!);
-      if (step.pair === undefined && step.node === undefined) break;
+      // Missing: point at the key that holds the mapping it should be in.
+      if (step.pair === undefined && step.node === undefined) {
+        if (lastKey !== undefined) best = lastKey;
+        break;
+      }
       const last = i === path.length - 1;
       const keyNode = step.pair?.key as Node | undefined;
       const keyStart = keyNode?.range?.[0];
+      lastKey = keyStart;
       const valueStart = step.node?.range?.[0];
       if (keyStart !== undefined) best = keyStart;
       if (valueStart !== undefined && !(last && options.key && keyStart !== undefined)) best = valueStart;

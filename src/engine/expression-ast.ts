@@ -1,5 +1,5 @@
 import { closestName } from './closest-name.js';
-import { ALLOWED_FUNCTIONS } from './expression-functions.js';
+import { ALLOWED_FUNCTIONS, SPECIAL_VALUE_NAMES, words } from './expression-functions.js';
 import { type ExpressionProblem, offsetInExpression, problemAt } from './expression-problem.js';
 import { severalStatements } from './expression-scan.js';
 
@@ -13,36 +13,20 @@ export type AstFinding = ExpressionProblem | DisallowedFunction;
 type Node = Record<string, unknown>;
 
 const SELECT_PREFIX_BYTES = 'SELECT '.length;
+const ROW_HINT = 'an expression computes a value from the columns of one source row';
+const SYNTAX_HINT = 'use column names, literals, operators and allowed functions';
 
-const SELECT_NODE_KEYS = [
-  'type',
-  'modifiers',
-  'cte_map',
-  'select_list',
-  'from_table',
-  'where_clause',
-  'group_expressions',
-  'group_sets',
-  'aggregate_handling',
-  'having',
-  'sample',
-  'qualify',
-];
+const SELECT_NODE_KEYS = words(`
+  type modifiers cte_map select_list from_table where_clause group_expressions group_sets
+  aggregate_handling having sample qualify
+`);
 const COMMON_KEYS = ['class', 'type', 'alias', 'query_location'];
 /** The expression classes an `expr` may contain, with the fields each may carry. */
 const ALLOWED_CLASS_KEYS: Record<string, readonly string[]> = {
   COLUMN_REF: ['column_names'],
   CONSTANT: ['value'],
   FUNCTION: [
-    'function_name',
-    'schema',
-    'catalog',
-    'children',
-    'filter',
-    'order_bys',
-    'distinct',
-    'is_operator',
-    'export_state',
+    ...words('function_name schema catalog children filter order_bys distinct is_operator export_state'),
   ],
   OPERATOR: ['children'],
   COMPARISON: ['left', 'right'],
@@ -52,18 +36,10 @@ const ALLOWED_CLASS_KEYS: Record<string, readonly string[]> = {
   BETWEEN: ['input', 'lower', 'upper'],
   COLLATE: ['child', 'collation'],
 };
-const ALLOWED_OPERATORS = new Set([
-  'COMPARE_IN',
-  'COMPARE_NOT_IN',
-  'OPERATOR_IS_NULL',
-  'OPERATOR_IS_NOT_NULL',
-  'OPERATOR_NOT',
-  'OPERATOR_COALESCE',
-  'OPERATOR_TRY',
-  'ARRAY_EXTRACT',
-  'ARRAY_SLICE',
-  'STRUCT_EXTRACT',
-]);
+const ALLOWED_OPERATORS = words(`
+  COMPARE_IN COMPARE_NOT_IN OPERATOR_IS_NULL OPERATOR_IS_NOT_NULL OPERATOR_NOT OPERATOR_COALESCE
+  OPERATOR_TRY ARRAY_EXTRACT ARRAY_SLICE STRUCT_EXTRACT
+`);
 const CLAUSES: [key: string, name: string][] = [
   ['where_clause', 'WHERE'],
   ['having', 'HAVING'],
@@ -88,12 +64,12 @@ export function checkExpressionAst(
   const problem = (message: string, hint: string, node?: Node): void => {
     findings.push(problemAt(message, hint, node === undefined ? undefined : at(node)));
   };
+  const disallowed = (name: string, node: Node): void => {
+    const offset = at(node);
+    findings.push(offset === undefined ? { disallowedFunction: name } : { disallowedFunction: name, offset });
+  };
   const unsupported = (what: string, node?: Node): void =>
-    problem(
-      `unsupported syntax in expression: ${what}`,
-      'use column names, literals, operators and allowed functions',
-      node,
-    );
+    problem(`unsupported syntax in expression: ${what}`, SYNTAX_HINT, node);
 
   const statements = asArray(parsed.statements);
   if (statements.length !== 1) return [severalStatements()];
@@ -116,6 +92,49 @@ export function checkExpressionAst(
 
   // DuckDB binds column names case-insensitively, quoted or not; so do we.
   const knownColumns = columns === undefined ? undefined : new Set(columns.map((c) => c.toLowerCase()));
+
+  const checkColumn = (node: Node): void => {
+    const names = asArray(node.column_names).map(String);
+    const [name] = names;
+    if (names.length !== 1 || name === undefined) {
+      const dotted = names.join('.');
+      problem(
+        `column references must be a single name, not "${dotted}"`,
+        `write a column whose name contains a dot in double quotes, like "${dotted}"; table and struct field references are not allowed`,
+        node,
+      );
+    } else if (knownColumns?.has(name.toLowerCase()) === true) {
+      // a source column: fine
+    } else if (SPECIAL_VALUE_NAMES.has(name.toLowerCase())) {
+      disallowed(name.toLowerCase(), node);
+    } else if (columns !== undefined) {
+      problem(`unknown column "${name}"`, unknownColumnHint(name, columns), node);
+    }
+  };
+
+  const checkFunction = (node: Node): void => {
+    const name = String(node.function_name).toLowerCase();
+    const aggregateHint = 'aggregate functions are not allowed in expressions';
+    if (node.filter !== null && node.filter !== undefined) {
+      problem('expressions cannot use FILTER (...)', aggregateHint, node);
+    }
+    if (!isEmpty(asNode(node.order_bys).orders)) {
+      problem('expressions cannot use ORDER BY inside a function call', aggregateHint, node);
+    }
+    if (node.distinct === true) problem('expressions cannot use DISTINCT', ROW_HINT, node);
+    if (node.export_state === true) unsupported('EXPORT_STATE', node);
+    if ((node.catalog ?? '') !== '' || !['', 'main'].includes(String(node.schema ?? ''))) {
+      const qualified = [node.catalog, node.schema, name].filter((p) => typeof p === 'string' && p !== '');
+      problem(
+        `functions cannot be qualified or chained ("${qualified.join('.')}(...)")`,
+        `call the function by its plain name, for example ${name}(column)`,
+        node,
+      );
+    } else if (!ALLOWED_FUNCTIONS.has(name)) {
+      disallowed(name, node);
+    }
+  };
+
   const visit = (value: unknown): void => {
     const node = asNode(value);
     const cls = String(node.class);
@@ -127,139 +146,21 @@ export function checkExpressionAst(
       );
     }
     const allowedKeys = ALLOWED_CLASS_KEYS[cls];
-    if (allowedKeys === undefined) return rejectClass(node, cls);
     const extra = Object.keys(node).find(
-      (k) => !COMMON_KEYS.includes(k) && !allowedKeys.includes(k) && !isEmpty(node[k]),
+      (k) => !COMMON_KEYS.includes(k) && !allowedKeys?.includes(k) && !isEmpty(node[k]),
     );
-    if (extra !== undefined) return unsupported(`${cls.toLowerCase()} with ${extra}`, node);
-
-    switch (cls) {
-      case 'COLUMN_REF':
-        return checkColumn(node);
-      case 'CONSTANT':
-        return;
-      case 'FUNCTION':
-        return checkFunction(node);
-      case 'OPERATOR':
-        if (!ALLOWED_OPERATORS.has(String(node.type))) {
-          const name = String(node.type).replace(/^OPERATOR_|_FUNCTION$/g, '');
-          return problem(
-            `expressions cannot use ${name}`,
-            'use operators, CASE, CAST and allowed functions',
-            node,
-          );
-        }
-        return asArray(node.children).forEach(visit);
-      case 'CONJUNCTION':
-        return asArray(node.children).forEach(visit);
-      case 'COMPARISON':
-        return [node.left, node.right].forEach(visit);
-      case 'CASE':
-        for (const check of asArray(node.case_checks).map(asNode))
-          [check.when_expr, check.then_expr].forEach(visit);
-        // DuckDB writes a missing ELSE as a NULL constant; accept a bare null too.
-        return node.else_expr === null ? undefined : visit(node.else_expr);
-      case 'CAST':
-      case 'COLLATE':
-        return visit(node.child);
-      case 'BETWEEN':
-        return [node.input, node.lower, node.upper].forEach(visit);
-    }
-  };
-
-  const checkColumn = (node: Node) => {
-    const names = asArray(node.column_names).map(String);
-    const [name] = names;
-    if (names.length !== 1 || name === undefined) {
-      const dotted = names.join('.');
-      return problem(
-        `column references must be a single name, not "${dotted}"`,
-        `quote a column name that contains a dot: "\\"${dotted}\\""; table and struct field references are not allowed`,
-        node,
-      );
-    }
-    if (columns === undefined || knownColumns?.has(name.toLowerCase())) return;
-    const suggestion = closestName(name, columns);
-    const hint =
-      suggestion !== undefined
-        ? `did you mean "${suggestion}"?`
-        : columns.length === 0
-          ? 'the source has no columns'
-          : `the source columns are: ${listColumns(columns)}`;
-    problem(`unknown column "${name}"`, hint, node);
-  };
-
-  const checkFunction = (node: Node) => {
-    const name = String(node.function_name).toLowerCase();
-    if (node.filter !== null && node.filter !== undefined) {
-      problem(
-        'expressions cannot use FILTER (...)',
-        'aggregate functions are not allowed in expressions',
-        node,
-      );
-    }
-    if (!isEmpty(asNode(node.order_bys ?? {}).orders)) {
-      problem(
-        'expressions cannot use ORDER BY inside a function call',
-        'aggregate functions are not allowed in expressions',
-        node,
-      );
-    }
-    if (node.distinct === true) {
-      problem('expressions cannot use DISTINCT', 'an expression computes a value from one source row', node);
-    }
-    if (node.export_state === true) unsupported('EXPORT_STATE', node);
-    if ((node.catalog ?? '') !== '' || !['', 'main'].includes(String(node.schema ?? ''))) {
-      const qualified = [node.catalog, node.schema, name]
-        .filter((p) => typeof p === 'string' && p !== '')
-        .join('.');
-      problem(
-        `functions cannot be qualified or chained ("${qualified}(...)")`,
-        `call the function by its plain name, for example ${name}(column)`,
-        node,
-      );
-    } else if (!ALLOWED_FUNCTIONS.has(name)) {
-      const offset = at(node);
-      findings.push(
-        offset === undefined ? { disallowedFunction: name } : { disallowedFunction: name, offset },
-      );
-    }
-    asArray(node.children).forEach(visit);
-  };
-
-  const rejectClass = (node: Node, cls: string) => {
-    switch (cls) {
-      case 'SUBQUERY': {
-        const hint =
-          node.subquery_type === 'ANY'
-            ? "to test against fixed values use IN ('a', 'b')"
-            : 'an expression computes a value from the columns of one source row';
-        return problem('expressions cannot contain subqueries', hint, node);
-      }
-      case 'WINDOW':
-        return problem(
-          `expressions cannot call ${String(node.function_name)}: window functions are not allowed`,
-          'an expression computes a value from the columns of one source row',
-          node,
-        );
-      case 'STAR':
-        return problem('expressions cannot use * or COLUMNS(...)', 'name the columns you need', node);
-      case 'PARAMETER':
-        return problem(
-          'expressions cannot contain parameters ($1 or ?)',
-          'write the value as a literal',
-          node,
-        );
-      case 'POSITIONAL_REFERENCE':
-        return problem('expressions cannot use positional references (#1)', 'refer to columns by name', node);
-      case 'LAMBDA':
-        return problem(
-          'expressions cannot contain lambdas (x -> ...)',
-          "to read JSON use json_extract_string(column, '$.field') or column ->> '$.field'",
-          node,
-        );
-      default:
-        return unsupported(cls.toLowerCase(), node);
+    if (allowedKeys === undefined) {
+      const [message, hint] = rejectedClass(node, cls);
+      problem(message, hint, node);
+    } else if (extra !== undefined) {
+      unsupported(`${cls.toLowerCase()} with ${extra}`, node);
+    } else if (cls === 'OPERATOR' && !ALLOWED_OPERATORS.has(String(node.type))) {
+      const name = String(node.type).replace(/^OPERATOR_|_FUNCTION$/g, '');
+      problem(`expressions cannot use ${name}`, 'use operators, CASE, CAST and allowed functions', node);
+    } else {
+      if (cls === 'COLUMN_REF') checkColumn(node);
+      if (cls === 'FUNCTION') checkFunction(node);
+      for (const child of childExpressions(node, cls)) visit(child);
     }
   };
 
@@ -273,6 +174,68 @@ export function checkExpressionAst(
   }
   selectList.forEach(visit);
   return findings;
+}
+
+/** The sub-expressions of an allowed node, by class. */
+function childExpressions(node: Node, cls: string): unknown[] {
+  switch (cls) {
+    case 'FUNCTION':
+    case 'OPERATOR':
+    case 'CONJUNCTION':
+      return asArray(node.children);
+    case 'COMPARISON':
+      return [node.left, node.right];
+    case 'CASE': {
+      const checks = asArray(node.case_checks).map(asNode);
+      // DuckDB writes a missing ELSE as a NULL constant; accept a bare null too.
+      const otherwise = node.else_expr === null ? [] : [node.else_expr];
+      return [...checks.flatMap((check) => [check.when_expr, check.then_expr]), ...otherwise];
+    }
+    case 'CAST':
+    case 'COLLATE':
+      return [node.child];
+    case 'BETWEEN':
+      return [node.input, node.lower, node.upper];
+    default:
+      return [];
+  }
+}
+
+/** Message and hint for an expression class that is never allowed. */
+function rejectedClass(node: Node, cls: string): [message: string, hint: string] {
+  switch (cls) {
+    case 'SUBQUERY':
+      return [
+        'expressions cannot contain subqueries',
+        node.subquery_type === 'ANY' ? "to test against fixed values use IN ('a', 'b')" : ROW_HINT,
+      ];
+    case 'WINDOW':
+      return [
+        `expressions cannot call ${String(node.function_name)}: window functions are not allowed`,
+        ROW_HINT,
+      ];
+    case 'STAR':
+      return ['expressions cannot use * or COLUMNS(...)', 'name the columns you need'];
+    case 'PARAMETER':
+      return ['expressions cannot contain parameters ($1 or ?)', 'write the value as a literal'];
+    case 'POSITIONAL_REFERENCE':
+      return ['expressions cannot use positional references (#1)', 'refer to columns by name'];
+    case 'LAMBDA':
+      return [
+        'expressions cannot contain lambdas (x -> ...)',
+        "to read JSON use json_extract_string(column, '$.field') or column ->> '$.field'",
+      ];
+    default:
+      return [`unsupported syntax in expression: ${cls.toLowerCase()}`, SYNTAX_HINT];
+  }
+}
+
+function unknownColumnHint(name: string, columns: readonly string[]): string {
+  const suggestion = closestName(name, columns);
+  if (suggestion !== undefined) return `did you mean "${suggestion}"?`;
+  if (columns.length === 0) return 'the source has no columns';
+  const shown = columns.slice(0, 20).join(', ');
+  return `the source columns are: ${columns.length > 20 ? `${shown}, … (${columns.length} in all)` : shown}`;
 }
 
 function checkSelectShape(
@@ -302,13 +265,8 @@ function checkSelectShape(
       .replace('_', ' ');
     problem(`expressions cannot use ${name === 'ORDER' ? 'ORDER BY' : name}`, hint);
   }
-  const extra = Object.keys(select).find((k) => !SELECT_NODE_KEYS.includes(k) && !isEmpty(select[k]));
+  const extra = Object.keys(select).find((k) => !SELECT_NODE_KEYS.has(k) && !isEmpty(select[k]));
   if (extra !== undefined) unsupported(extra);
-}
-
-function listColumns(columns: readonly string[]): string {
-  const shown = columns.slice(0, 20).join(', ');
-  return columns.length > 20 ? `${shown}, … (${columns.length} in all)` : shown;
 }
 
 function asNode(value: unknown): Node {

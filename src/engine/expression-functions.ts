@@ -43,6 +43,15 @@ export const ALLOWED_FUNCTIONS: ReadonlySet<string> = words(`
 /** The built-in macros in ALLOWED_FUNCTIONS (each expands to allowed scalar functions only). */
 export const ALLOWED_MACROS: ReadonlySet<string> = words('nullif split_part date_add round_even');
 
+/**
+ * Keywords DuckDB parses as column references but binds to clock or session functions when
+ * no column has that name (even when double-quoted).
+ */
+export const SPECIAL_VALUE_NAMES: ReadonlySet<string> = words(`
+  current_date current_time current_timestamp localtime localtimestamp current_user session_user
+  user current_role current_catalog current_schema
+`);
+
 const FILE_AND_TABLE_FUNCTIONS: ReadonlySet<string> = words(`
   read_csv read_csv_auto read_json read_json_auto read_json_objects read_ndjson
   read_ndjson_auto read_ndjson_objects read_parquet parquet_scan parquet_metadata
@@ -132,7 +141,7 @@ export function explainDisallowedFunction(
 }
 
 /** A set from whitespace-separated words; lines starting with # are comments. */
-function words(text: string): ReadonlySet<string> {
+export function words(text: string): ReadonlySet<string> {
   const lines = text.split('\n').filter((line) => !line.trim().startsWith('#'));
   return new Set(
     lines

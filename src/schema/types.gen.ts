@@ -13,12 +13,7 @@ export type Description = string;
  */
 export type Connection = Connection1 & Connection2;
 export type Connection1 =
-  | LocalConnection
-  | S3Connection
-  | GcsConnection
-  | AzureConnection
-  | SftpConnection
-  | WebhookConnection;
+  LocalConnection | S3Connection | GcsConnection | AzureConnection | SftpConnection | WebhookConnection;
 /**
  * One condition: `did`, `didNot`, `have`, or a nested `all` / `any` group.
  */
@@ -159,7 +154,7 @@ export interface LocalConnection {
    */
   subjects?: [
     'customer' | 'visitor' | 'contact' | 'account',
-    ...('customer' | 'visitor' | 'contact' | 'account')[],
+    ...('customer' | 'visitor' | 'contact' | 'account')[]
   ];
   /**
    * Connection type: local, s3, gcs, azure, sftp or webhook.
@@ -195,7 +190,7 @@ export interface S3Connection {
    */
   subjects?: [
     'customer' | 'visitor' | 'contact' | 'account',
-    ...('customer' | 'visitor' | 'contact' | 'account')[],
+    ...('customer' | 'visitor' | 'contact' | 'account')[]
   ];
   /**
    * Connection type: local, s3, gcs, azure, sftp or webhook.
@@ -251,7 +246,7 @@ export interface GcsConnection {
    */
   subjects?: [
     'customer' | 'visitor' | 'contact' | 'account',
-    ...('customer' | 'visitor' | 'contact' | 'account')[],
+    ...('customer' | 'visitor' | 'contact' | 'account')[]
   ];
   /**
    * Connection type: local, s3, gcs, azure, sftp or webhook.
@@ -299,7 +294,7 @@ export interface AzureConnection {
    */
   subjects?: [
     'customer' | 'visitor' | 'contact' | 'account',
-    ...('customer' | 'visitor' | 'contact' | 'account')[],
+    ...('customer' | 'visitor' | 'contact' | 'account')[]
   ];
   /**
    * Connection type: local, s3, gcs, azure, sftp or webhook.
@@ -347,7 +342,7 @@ export interface SftpConnection {
    */
   subjects?: [
     'customer' | 'visitor' | 'contact' | 'account',
-    ...('customer' | 'visitor' | 'contact' | 'account')[],
+    ...('customer' | 'visitor' | 'contact' | 'account')[]
   ];
   /**
    * Connection type: local, s3, gcs, azure, sftp or webhook.
@@ -407,7 +402,7 @@ export interface WebhookConnection {
    */
   subjects?: [
     'customer' | 'visitor' | 'contact' | 'account',
-    ...('customer' | 'visitor' | 'contact' | 'account')[],
+    ...('customer' | 'visitor' | 'contact' | 'account')[]
   ];
   /**
    * Connection type: local, s3, gcs, azure, sftp or webhook.
@@ -591,7 +586,7 @@ export interface Dataflow {
          */
         mandatory?: boolean;
         description?: Description;
-      }[],
+      }[]
     ];
   };
   /**

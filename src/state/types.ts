@@ -1,4 +1,4 @@
-// Mirrors schemas/state.schema.json; test/state/schema.test.ts keeps the two in step.
+// Mirrors schemas/state.schema.json; test/state/document.test.ts checks that the two stay in step.
 
 /** A resource address, `Kind/name` (for example `Export/buyers_daily`). */
 export type ResourceAddress = `${string}/${string}`;

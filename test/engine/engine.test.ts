@@ -131,7 +131,7 @@ describe('openEngine', () => {
     const later = path.join(alias, 'created-later');
     const engine = await engineFor(':memory:', { allowedDirectories: [path.join(alias, 'data'), later] });
     const [row] = await engine.all("SELECT current_setting('allowed_directories') AS dirs");
-    expect([...(row?.dirs as string[])].sort()).toEqual([
+    expect([...((row?.dirs ?? []) as string[])].sort()).toEqual([
       `${path.join(root, 'created-later')}${path.sep}`,
       `${data}${path.sep}`,
     ]);

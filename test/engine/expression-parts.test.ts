@@ -22,8 +22,12 @@ describe('ALLOWED_FUNCTIONS', () => {
         const row = found.get(name);
         if (row === undefined) problems.push(`${name}: not a DuckDB function`);
         else if (ALLOWED_MACROS.has(name)) {
-          if (JSON.stringify(row.types) !== '["macro"]') problems.push(`${name}: listed as a macro but is ${row.types}`);
-        } else if (JSON.stringify(row.types) !== '["scalar"]' || JSON.stringify(row.stabilities) !== '["CONSISTENT"]') {
+          if (JSON.stringify(row.types) !== '["macro"]')
+            problems.push(`${name}: listed as a macro but is ${row.types}`);
+        } else if (
+          JSON.stringify(row.types) !== '["scalar"]' ||
+          JSON.stringify(row.stabilities) !== '["CONSISTENT"]'
+        ) {
           problems.push(`${name}: ${JSON.stringify(row.types)} ${JSON.stringify(row.stabilities)}`);
         }
       }

@@ -67,6 +67,11 @@ describe('checkExpression accepts row-level expressions', () => {
 
   it('accepts any single column name when the columns are not known yet', async () => {
     expect(await checkExpression('lower(whatever) || other', undefined)).toEqual([]);
+    expect(await messages('current_date', undefined)).toEqual([
+      'expressions cannot call current_date: its result changes from run to run',
+    ]);
+    // A real source column of that name is a column, not the clock.
+    expect(await checkExpression('current_date', ['current_date'])).toEqual([]);
     expect(await messages('lower(x) FROM t', undefined)).toEqual(['expressions cannot have a FROM clause']);
   });
 });
@@ -115,6 +120,9 @@ describe('checkExpression rejects', () => {
     ['random()', 'expressions cannot call random: its result changes from run to run'],
     ['uuid()', 'expressions cannot call uuid: its result changes from run to run'],
     ["nextval('s')", 'expressions cannot call nextval: its result changes from run to run'],
+    ['current_date', 'expressions cannot call current_date: its result changes from run to run'],
+    ['"CURRENT_TIMESTAMP"', 'expressions cannot call current_timestamp: its result changes from run to run'],
+    ['current_user', 'expressions cannot call current_user: it reads the system, not the row'],
     // aggregates, windows
     ['sum(price)', 'expressions cannot call sum: aggregate functions are not allowed'],
     ['count(*)', 'expressions cannot call count_star: aggregate functions are not allowed'],

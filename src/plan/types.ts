@@ -1,0 +1,97 @@
+/** The Plan: what an apply would do. Versioned data; every renderer and apply read only this. */
+
+export const PLAN_FORMAT_VERSION = 1;
+
+/** The closed set of resource actions (as Terraform's NoOp/Create/Update/DeleteThenCreate/Delete). */
+export type ResourceAction = 'create' | 'update' | 'replace' | 'delete' | 'no-op';
+
+/** How a change affects consumers of the data. */
+export type ChangeClass = 'breaking' | 'non-breaking' | 'metadata-only';
+
+export interface FieldChange {
+  /** Config path, e.g. `schema.columns.email.type` (columns keyed by name, so reordering is not a change). */
+  path: string;
+  before?: unknown;
+  after?: unknown;
+  /** True for secret fields: before/after are `(sensitive)`. */
+  sensitive?: boolean;
+}
+
+export interface ResourceChange {
+  /** `Kind/name` */
+  address: string;
+  kind: string;
+  name: string;
+  action: ResourceAction;
+  /** Why this action, e.g. "not in state", "entity changed: user → event (forces replacement)". */
+  reason: string;
+  classification: ChangeClass;
+  /** Why it is breaking, one line each (empty unless classification is breaking). */
+  breaking: string[];
+  /** Normalised config, secrets redacted (undefined for create / delete respectively). */
+  before?: unknown;
+  after?: unknown;
+  changes: FieldChange[];
+  /** Where it is declared (undefined for deletes). */
+  file?: string;
+  line?: number;
+}
+
+export interface IngestAction {
+  type: 'ingest';
+  /** `Dataflow/name` */
+  address: string;
+  /** New stream files (not yet ingested), project-relative. */
+  files: { path: string; size: number }[];
+  reason: string;
+}
+
+export interface ExportRunAction {
+  type: 'export';
+  /** `Export/name` */
+  address: string;
+  /** Deterministic per export and window, so a retried run overwrites its own files. */
+  runId: string;
+  mode: 'full' | 'incremental';
+  window: { from?: string; to: string };
+  reason: string;
+}
+
+export interface ActivationSyncAction {
+  type: 'activation-sync';
+  address: string;
+  reason: string;
+}
+
+export type DataAction = IngestAction | ExportRunAction | ActivationSyncAction;
+
+export interface PlanProblem {
+  address: string;
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+export interface Plan {
+  formatVersion: typeof PLAN_FORMAT_VERSION;
+  outflowVersion: string;
+  /** The `now` the plan was computed for (ISO). */
+  now: string;
+  /** sha256 of the normalised desired config; apply of a saved plan checks it. */
+  configHash: string;
+  /** The state the plan was made against; a saved plan is stale once this moves on. */
+  state: { lineage: string | null; serial: number };
+  resourceChanges: ResourceChange[];
+  dataActions: DataAction[];
+  /** Errors that make the plan unappliable (e.g. a protected resource would be deleted). */
+  problems: PlanProblem[];
+  summary: {
+    create: number;
+    update: number;
+    replace: number;
+    delete: number;
+    noop: number;
+    breaking: number;
+    dataActions: number;
+  };
+}

@@ -1,0 +1,81 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+
+const bin = join(import.meta.dirname, '..', '..', 'bin', 'outflow.js');
+const run = (args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) =>
+  execa('node', [bin, ...args], { reject: false, cwd: opts.cwd, env: { NO_COLOR: '1', ...opts.env } });
+
+describe('outflow binary', () => {
+  it('init creates a project that validates (exit 0)', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'outflow-init-')), 'p');
+    const init = await run(['init', dir]);
+    expect(init.exitCode).toBe(0);
+    expect(readFileSync(join(dir, 'outflow.yaml'), 'utf8')).toMatch(/^# yaml-language-server: \$schema=outflow.schema.json\nkind: Project/);
+    expect(JSON.parse(readFileSync(join(dir, '.vscode', 'settings.json'), 'utf8'))['yaml.schemas']).toBeDefined();
+    const validate = await run(['validate'], { cwd: dir });
+    expect(validate.stderr).toBe('');
+    expect(validate.stdout).toMatch(/✓ 7 resources in 5 files are valid/);
+    expect(validate.exitCode).toBe(0);
+    // init never overwrites
+    const again = await run(['init', dir]);
+    expect(again.exitCode).toBe(1);
+    expect(again.stderr).toMatch(/error\[already-initialized\]/);
+  });
+
+  it('exits 1 on invalid config with file:line:column and no stack trace; --debug adds nothing for user errors', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'outflow-bad-')), 'p');
+    await run(['init', dir]);
+    writeFileSync(join(dir, 'flows', 'broken.yaml'), 'kind: Export\nname: x\ntype: segment\nfrom: {audience: recent_buyers}\nfields: [email]\ndestination: local_ot\nformat: csv\nmode: full\n');
+    const res = await run(['validate'], { cwd: dir });
+    expect(res.exitCode).toBe(1);
+    expect(res.stderr).toContain('flows/broken.yaml:6:14 error[unknown-reference]: destination "local_ot" is not a Connection');
+    expect(res.stderr).toContain('hint: did you mean "local_out"?');
+    expect(res.stderr).not.toMatch(/\bat .*\.js:\d+/);
+  });
+
+  it('prints an internal error without a stack trace, and with one under --debug', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outflow-noproj-'));
+    const res = await run(['validate'], { cwd: dir });
+    expect(res.exitCode).toBe(1);
+    expect(res.stderr).toMatch(/^error\[project-not-found\]: no outflow.yaml found/);
+    expect(res.stderr).toMatch(/hint: run "outflow init"/);
+    expect(res.stderr).not.toMatch(/\bat .*\.js:\d+/);
+    const debug = await run(['--debug', 'validate'], { cwd: dir });
+    expect(debug.stderr).toMatch(/\bat .*\.js:\d+/);
+  });
+
+  it('has --help on every command and --version', async () => {
+    for (const cmd of [[], ['init'], ['validate'], ['schema']]) {
+      const res = await run([...cmd, '--help']);
+      expect(res.exitCode).toBe(0);
+      expect(res.stdout).toMatch(/Usage: outflow/);
+    }
+    const version = await run(['--version']);
+    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')).version);
+    const unknown = await run(['frobnicate']);
+    expect(unknown.exitCode).toBe(1);
+  });
+
+  it('uses colour only when forced on a terminal, never with NO_COLOR', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outflow-color-'));
+    writeFileSync(join(dir, 'outflow.yaml'), 'kind: Projct\nname: p\n');
+    const plain = await run(['validate'], { cwd: dir });
+    expect(plain.stderr).not.toMatch(/\u001b\[/);
+    const forced = await run(['validate'], { cwd: dir, env: { FORCE_COLOR: '1', NO_COLOR: '' } });
+    expect(forced.stderr).toMatch(/\u001b\[/);
+  });
+
+  it('schema prints the combined schema, and --format json gives stable codes', async () => {
+    const schema = await run(['schema']);
+    expect(JSON.parse(schema.stdout).$id).toBe('https://outflow.dev/schemas/outflow.schema.json');
+    const dir = mkdtempSync(join(tmpdir(), 'outflow-json-'));
+    writeFileSync(join(dir, 'outflow.yaml'), 'kind: Project\nname: p\nsampleRows: lots\n');
+    const res = await run(['validate', '--format', 'json'], { cwd: dir });
+    expect(res.exitCode).toBe(1);
+    const body = JSON.parse(res.stdout);
+    expect(body).toMatchObject({ valid: false, errors: 1, diagnostics: [{ code: 'wrong-type', file: 'outflow.yaml', line: 3, column: 13 }] });
+  });
+});
