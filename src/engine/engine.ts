@@ -3,7 +3,6 @@ import path from 'node:path';
 import {
   type DuckDBConnection,
   DuckDBInstance,
-  type DuckDBType,
   type DuckDBValue,
   LIST,
   listValue,
@@ -131,9 +130,10 @@ interface LockdownSettings {
 }
 
 async function lockDown(connection: DuckDBConnection, settings: LockdownSettings): Promise<void> {
-  const set = async (option: string, setting: string, value: DuckDBValue, type?: DuckDBType) => {
+  const set = async (option: string, setting: string, value: string | number) => {
     try {
-      await connection.run(`SET ${setting} = $1`, [value], type === undefined ? undefined : [type]);
+      // `setting` is one of the constant names below; only the value comes from config.
+      await connection.run(`SET ${setting} = $1`, [value]);
     } catch (error) {
       throw new OutflowError(
         'engine_invalid_setting',

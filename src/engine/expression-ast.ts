@@ -38,7 +38,7 @@ const ALLOWED_CLASS_KEYS: Record<string, readonly string[]> = {
 };
 const ALLOWED_OPERATORS = words(`
   COMPARE_IN COMPARE_NOT_IN OPERATOR_IS_NULL OPERATOR_IS_NOT_NULL OPERATOR_NOT OPERATOR_COALESCE
-  OPERATOR_TRY ARRAY_EXTRACT ARRAY_SLICE STRUCT_EXTRACT
+  OPERATOR_TRY ARRAY_EXTRACT ARRAY_SLICE STRUCT_EXTRACT ARRAY_CONSTRUCTOR
 `);
 const CLAUSES: [key: string, name: string][] = [
   ['where_clause', 'WHERE'],
@@ -95,20 +95,19 @@ export function checkExpressionAst(
 
   const checkColumn = (node: Node): void => {
     const names = asArray(node.column_names).map(String);
-    const [name] = names;
-    if (names.length !== 1 || name === undefined) {
+    const name = names.length === 1 ? names[0]! : undefined;
+    const lower = name?.toLowerCase();
+    if (name === undefined || lower === undefined) {
       const dotted = names.join('.');
       problem(
         `column references must be a single name, not "${dotted}"`,
         `write a column whose name contains a dot in double quotes, like "${dotted}"; table and struct field references are not allowed`,
         node,
       );
-    } else if (knownColumns?.has(name.toLowerCase()) === true) {
-      // a source column: fine
-    } else if (SPECIAL_VALUE_NAMES.has(name.toLowerCase())) {
-      disallowed(name.toLowerCase(), node);
-    } else if (columns !== undefined) {
-      problem(`unknown column "${name}"`, unknownColumnHint(name, columns), node);
+    } else if (knownColumns?.has(lower) !== true) {
+      if (SPECIAL_VALUE_NAMES.has(lower)) disallowed(lower, node);
+      else if (columns !== undefined)
+        problem(`unknown column "${name}"`, unknownColumnHint(name, columns), node);
     }
   };
 

@@ -109,18 +109,20 @@ class ExpressionParser {
   async check(item: ExpressionToCheck): Promise<ExpressionProblem[]> {
     const { expr } = item;
     // The text is bound as a parameter; it is only ever parsed, never executed.
-    let row: Record<string, unknown> | undefined;
+    let plain: Record<string, unknown>;
+    let wrapped: Record<string, unknown>;
     try {
       const reader = await this.connection.runAndReadAll(
         'SELECT json_serialize_sql($1::VARCHAR) AS plain, json_serialize_sql($2::VARCHAR) AS wrapped',
         [PREFIX + expr, `${WRAPPED_PREFIX}${expr})`],
       );
-      row = reader.getRowObjects()[0];
+      const row = reader.getRowObjects()[0];
+      plain = JSON.parse(String(row?.plain)) as Record<string, unknown>;
+      wrapped = JSON.parse(String(row?.wrapped)) as Record<string, unknown>;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       return [problemAt(`cannot parse expression: ${message}`, PARSE_HINT, undefined)];
     }
-    const plain = JSON.parse(String(row?.plain)) as Record<string, unknown>;
     if (plain.error === true) return [parseProblem(expr, plain)];
 
     const findings = checkExpressionAst(plain, expr, item.columns);
@@ -128,12 +130,11 @@ class ExpressionParser {
 
     // The guarantee: inside parentheses the text must parse to the very same expression, so
     // nothing in it (a trailing -- comment, say) can swallow or rebind the SQL around it.
-    const wrapped = JSON.parse(String(row?.wrapped)) as Record<string, unknown>;
     if (wrapped.error === true || selectListShape(wrapped) !== selectListShape(plain)) {
       return [
         problemAt(
           'expression is not self-contained: it means something else inside parentheses',
-          'remove comments and make sure every quote and parenthesis is closed',
+          'remove any trailing comma or comment, and close every quote and parenthesis',
           undefined,
         ),
       ];
@@ -173,7 +174,9 @@ class ExpressionParser {
           facts.set(String(row.name), { types, unstable: row.unstable === true });
         }
         return facts;
-      });
+      })
+      // The catalogue only sharpens messages; without it every call is still rejected.
+      .catch(() => new Map<string, FunctionFacts>());
     return this.functionFacts;
   }
 }

@@ -10,7 +10,7 @@ import {
 } from '../config/index.js';
 import { type Diagnostic, errorAt, sortDiagnostics } from '../diagnostics/index.js';
 import { buildModel, type Model, pathEscapes, runRules } from '../model/index.js';
-import { validateDocument } from '../schema/index.js';
+import { loadValidators, validateDocument } from '../schema/index.js';
 import { checkModelExpressions } from './expressions.js';
 
 export interface LoadedProject {
@@ -30,6 +30,7 @@ export interface LoadOptions {
 
 /** Reads, parses, schema-checks and rule-checks a project, collecting every problem. */
 export async function loadProject(root: string, options: LoadOptions = {}): Promise<LoadedProject> {
+  await loadValidators();
   const diagnostics: Diagnostic[] = [];
   const files: SourceFile[] = [];
   const documents: ConfigDocument[] = [];

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import Ajv2020Module, { type ValidateFunction } from 'ajv/dist/2020.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import Ajv2020Module from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 
 // ajv and ajv-formats are CommonJS; under NodeNext their default export is the module object.
@@ -10,37 +10,79 @@ const addFormats = addFormatsModule.default ?? addFormatsModule;
 
 export const SCHEMA_ID = 'https://outflow.dev/schemas/outflow.schema.json';
 export const schemasDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas');
+const precompiledPath = join(schemasDir, '..', 'dist', 'schema', 'validators.gen.mjs');
 
-let compiled:
-  | { ajv: InstanceType<typeof Ajv2020>; validate: ValidateFunction; schema: Record<string, unknown> }
-  | undefined;
+/** The sub-schemas re-checked on their own when an untagged union fails (see validate-document.ts). */
+export const SUB_SCHEMAS = {
+  didCondition: '/$defs/didCondition',
+  didNotCondition: '/$defs/didNotCondition',
+  haveCondition: '/$defs/haveCondition',
+  allGroup: '/$defs/allGroup',
+  anyGroup: '/$defs/anyGroup',
+  traitPredicate: '/$defs/traitPredicate',
+  aggregatePredicate: '/$defs/aggregatePredicate',
+  topPredicate: '/$defs/topPredicate',
+  scheduleEvery: '/$defs/schedule/oneOf/0',
+  scheduleCron: '/$defs/schedule/oneOf/1',
+  scheduleOnce: '/$defs/schedule/oneOf/2',
+} as const;
+export type SubSchema = keyof typeof SUB_SCHEMAS;
 
-/** The combined schema, compiled once per process (lazily: commands that do not validate never pay for it). */
-export function resourceValidator() {
-  if (compiled === undefined) {
-    const schema = JSON.parse(readFileSync(join(schemasDir, 'outflow.schema.json'), 'utf8')) as Record<
-      string,
-      unknown
-    >;
-    const ajv = new Ajv2020({
-      allErrors: true,
-      discriminator: true,
-      strict: true,
-      strictRequired: false,
-      allowUnionTypes: true,
-      verbose: true,
-    });
-    addFormats(ajv);
-    const validate = ajv.compile(schema);
-    compiled = { ajv, validate, schema };
-  }
-  return compiled;
+export interface Validator {
+  (data: unknown): boolean;
+  errors?: import('ajv').ErrorObject[] | null;
 }
 
-/** A validator for a sub-schema of the combined schema, by JSON pointer (e.g. `/$defs/didCondition`). */
-export function subValidator(pointer: string): ValidateFunction {
-  const { ajv } = resourceValidator();
-  const v = ajv.getSchema(`${SCHEMA_ID}#${pointer}`);
-  if (v === undefined) throw new Error(`no sub-schema at ${pointer}`);
-  return v;
+interface Validators {
+  schema: Record<string, unknown>;
+  validateResource: Validator;
+  sub: Record<SubSchema, Validator>;
+}
+
+let loaded: Validators | undefined;
+
+function compileAtRuntime(schema: Record<string, unknown>): Validators {
+  const ajv = new Ajv2020({
+    allErrors: true,
+    discriminator: true,
+    strict: true,
+    strictRequired: false,
+    allowUnionTypes: true,
+    verbose: true,
+  });
+  addFormats(ajv);
+  const validateResource = ajv.compile(schema);
+  const sub = Object.fromEntries(
+    Object.entries(SUB_SCHEMAS).map(([name, pointer]) => [name, ajv.getSchema(`${SCHEMA_ID}#${pointer}`)!]),
+  ) as unknown as Record<SubSchema, Validator>;
+  return { schema, validateResource, sub };
+}
+
+/**
+ * The combined schema's validators: precompiled at build time (scripts/build-validators.mjs) when
+ * available, else compiled here once. Loaded lazily: commands that do not validate never pay for it.
+ */
+export async function loadValidators(): Promise<Validators> {
+  if (loaded !== undefined) return loaded;
+  const schema = JSON.parse(readFileSync(join(schemasDir, 'outflow.schema.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  if (existsSync(precompiledPath)) {
+    const mod = (await import(pathToFileURL(precompiledPath).href)) as Record<string, Validator>;
+    const sub = Object.fromEntries(Object.keys(SUB_SCHEMAS).map((k) => [k, mod[k]!])) as Record<
+      SubSchema,
+      Validator
+    >;
+    loaded = { schema, validateResource: mod.validateResource!, sub };
+  } else {
+    loaded = compileAtRuntime(schema);
+  }
+  return loaded;
+}
+
+/** Synchronous access once loadValidators() has run. */
+export function validators(): Validators {
+  if (loaded === undefined) throw new Error('loadValidators() must be awaited first');
+  return loaded;
 }

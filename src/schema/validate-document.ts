@@ -2,7 +2,7 @@ import type { ErrorObject } from 'ajv';
 import type { ConfigDocument, ConfigPath } from '../config/index.js';
 import type { Diagnostic } from '../diagnostics/index.js';
 import { errorAt, suggestion } from '../diagnostics/index.js';
-import { resourceValidator, subValidator } from './ajv-instance.js';
+import { type SubSchema, validators } from './ajv-instance.js';
 import { SECRET_FIELDS } from './fields.js';
 
 type SchemaNode = { description?: string; properties?: Record<string, SchemaNode>; title?: string };
@@ -11,31 +11,31 @@ type SchemaNode = { description?: string; properties?: Record<string, SchemaNode
  * Some unions have no tag property; the key present tells which branch the user meant.
  * Re-validating against that branch alone gives one precise error instead of one per branch.
  */
-const UNTAGGED_UNIONS: Record<string, { keys: Record<string, string>; noun: string }> = {
+const UNTAGGED_UNIONS: Record<string, { keys: Record<string, SubSchema | ''>; noun: string }> = {
   '/$defs/condition': {
     noun: 'condition',
     keys: {
-      did: '/$defs/didCondition',
-      didNot: '/$defs/didNotCondition',
-      have: '/$defs/haveCondition',
-      all: '/$defs/allGroup',
-      any: '/$defs/anyGroup',
+      did: 'didCondition',
+      didNot: 'didNotCondition',
+      have: 'haveCondition',
+      all: 'allGroup',
+      any: 'anyGroup',
     },
   },
   '/$defs/haveCondition/properties/have': {
     noun: '"have" predicate',
     keys: {
-      trait: '/$defs/traitPredicate',
-      aggregate: '/$defs/aggregatePredicate',
-      top: '/$defs/topPredicate',
+      trait: 'traitPredicate',
+      aggregate: 'aggregatePredicate',
+      top: 'topPredicate',
     },
   },
   '/$defs/schedule': {
     noun: 'schedule',
     keys: {
-      every: '/$defs/schedule/oneOf/0',
-      cron: '/$defs/schedule/oneOf/1',
-      once: '/$defs/schedule/oneOf/2',
+      every: 'scheduleEvery',
+      cron: 'scheduleCron',
+      once: 'scheduleOnce',
     },
   },
   '/$defs/Export/properties/from': {
@@ -45,20 +45,27 @@ const UNTAGGED_UNIONS: Record<string, { keys: Record<string, string>; noun: stri
 };
 
 const FROM_POINTER = '/$defs/Export/properties/from';
-let unionBySchema: Map<unknown, { pointer: string; keys: Record<string, string>; noun: string }> | undefined;
+let unionByDescription:
+  | Map<unknown, { pointer: string; keys: Record<string, SubSchema | ''>; noun: string }>
+  | undefined;
 
-/** ajv reports schema paths relative to each $ref target, so unions are recognised by schema object identity. */
+/**
+ * ajv reports schema paths relative to each $ref target (and precompiled validators carry copies
+ * of the schema), so a union is recognised by its schema's description, which is unique.
+ */
 function unionOf(e: ErrorObject) {
-  if (unionBySchema === undefined) {
-    const { schema } = resourceValidator();
-    unionBySchema = new Map();
+  if (unionByDescription === undefined) {
+    const { schema } = validators();
+    unionByDescription = new Map();
     for (const [pointer, spec] of Object.entries(UNTAGGED_UNIONS)) {
       let node: unknown = schema;
       for (const seg of pointer.slice(1).split('/')) node = (node as Record<string, unknown>)[seg];
-      unionBySchema.set(node, { pointer, ...spec });
+      unionByDescription.set((node as { description?: string }).description, { pointer, ...spec });
     }
   }
-  return e.keyword === 'oneOf' ? unionBySchema.get(e.parentSchema) : undefined;
+  return e.keyword === 'oneOf'
+    ? unionByDescription.get((e.parentSchema as { description?: string } | undefined)?.description)
+    : undefined;
 }
 
 function pathOf(instancePath: string): (string | number)[] {
@@ -249,9 +256,9 @@ function mapErrors(ctx: Context, value: unknown, errors: readonly ErrorObject[])
     const node = valueAt(value, p);
     const present =
       node !== null && typeof node === 'object' ? Object.keys(node).filter((k) => k in spec.keys) : [];
-    const pointer = present.length === 1 ? spec.keys[present[0]!] : undefined;
-    if (pointer) {
-      const branch = subValidator(pointer);
+    const branchName = present.length === 1 ? spec.keys[present[0]!] : undefined;
+    if (branchName) {
+      const branch = validators().sub[branchName];
       if (!branch(node))
         out.push(...mapErrors({ doc: ctx.doc, base: [...ctx.base, ...p] }, node, branch.errors ?? []));
       continue;
@@ -302,7 +309,7 @@ function mapErrors(ctx: Context, value: unknown, errors: readonly ErrorObject[])
 
 /** Validates one document against the combined schema; every problem becomes a positioned diagnostic. */
 export function validateDocument(doc: ConfigDocument): Diagnostic[] {
-  const { validate } = resourceValidator();
+  const validate = validators().validateResource;
   if (doc.value === null || typeof doc.value !== 'object' || Array.isArray(doc.value)) {
     return [
       errorAt(

@@ -13,8 +13,12 @@ describe('outflow binary', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'outflow-init-')), 'p');
     const init = await run(['init', dir]);
     expect(init.exitCode).toBe(0);
-    expect(readFileSync(join(dir, 'outflow.yaml'), 'utf8')).toMatch(/^# yaml-language-server: \$schema=outflow.schema.json\nkind: Project/);
-    expect(JSON.parse(readFileSync(join(dir, '.vscode', 'settings.json'), 'utf8'))['yaml.schemas']).toBeDefined();
+    expect(readFileSync(join(dir, 'outflow.yaml'), 'utf8')).toMatch(
+      /^# yaml-language-server: \$schema=outflow.schema.json\nkind: Project/,
+    );
+    expect(
+      JSON.parse(readFileSync(join(dir, '.vscode', 'settings.json'), 'utf8'))['yaml.schemas'],
+    ).toBeDefined();
     const validate = await run(['validate'], { cwd: dir });
     expect(validate.stderr).toBe('');
     expect(validate.stdout).toMatch(/✓ 7 resources in 5 files are valid/);
@@ -28,10 +32,15 @@ describe('outflow binary', () => {
   it('exits 1 on invalid config with file:line:column and no stack trace; --debug adds nothing for user errors', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'outflow-bad-')), 'p');
     await run(['init', dir]);
-    writeFileSync(join(dir, 'flows', 'broken.yaml'), 'kind: Export\nname: x\ntype: segment\nfrom: {audience: recent_buyers}\nfields: [email]\ndestination: local_ot\nformat: csv\nmode: full\n');
+    writeFileSync(
+      join(dir, 'flows', 'broken.yaml'),
+      'kind: Export\nname: x\ntype: segment\nfrom: {audience: recent_buyers}\nfields: [email]\ndestination: local_ot\nformat: csv\nmode: full\n',
+    );
     const res = await run(['validate'], { cwd: dir });
     expect(res.exitCode).toBe(1);
-    expect(res.stderr).toContain('flows/broken.yaml:6:14 error[unknown-reference]: destination "local_ot" is not a Connection');
+    expect(res.stderr).toContain(
+      'flows/broken.yaml:6:14 error[unknown-reference]: destination "local_ot" is not a Connection',
+    );
     expect(res.stderr).toContain('hint: did you mean "local_out"?');
     expect(res.stderr).not.toMatch(/\bat .*\.js:\d+/);
   });
@@ -54,7 +63,9 @@ describe('outflow binary', () => {
       expect(res.stdout).toMatch(/Usage: outflow/);
     }
     const version = await run(['--version']);
-    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')).version);
+    expect(version.stdout.trim()).toBe(
+      JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')).version,
+    );
     const unknown = await run(['frobnicate']);
     expect(unknown.exitCode).toBe(1);
   });
@@ -76,6 +87,10 @@ describe('outflow binary', () => {
     const res = await run(['validate', '--format', 'json'], { cwd: dir });
     expect(res.exitCode).toBe(1);
     const body = JSON.parse(res.stdout);
-    expect(body).toMatchObject({ valid: false, errors: 1, diagnostics: [{ code: 'wrong-type', file: 'outflow.yaml', line: 3, column: 13 }] });
+    expect(body).toMatchObject({
+      valid: false,
+      errors: 1,
+      diagnostics: [{ code: 'wrong-type', file: 'outflow.yaml', line: 3, column: 13 }],
+    });
   });
 });

@@ -15,7 +15,10 @@ function tempProject(files: Record<string, string | Buffer>): string {
 
 describe('config loader', () => {
   it('reads YAML 1.2: NO, yes and on stay strings', () => {
-    const { documents, diagnostics } = parseConfigFile({ path: 'f.yaml', text: 'a: NO\nb: yes\nc: on\nd: true\n' });
+    const { documents, diagnostics } = parseConfigFile({
+      path: 'f.yaml',
+      text: 'a: NO\nb: yes\nc: on\nd: true\n',
+    });
     expect(diagnostics).toEqual([]);
     expect(documents[0]!.value).toEqual({ a: 'NO', b: 'yes', c: 'on', d: true });
   });
@@ -38,7 +41,9 @@ describe('config loader', () => {
   });
 
   it('reports the position of the first byte that is not UTF-8', async () => {
-    const dir = tempProject({ 'a.yaml': Buffer.from([0x61, 0x3a, 0x20, 0x0a, 0x62, 0x3a, 0x20, 0xff, 0x0a]) });
+    const dir = tempProject({
+      'a.yaml': Buffer.from([0x61, 0x3a, 0x20, 0x0a, 0x62, 0x3a, 0x20, 0xff, 0x0a]),
+    });
     const { diagnostics } = await readSourceFile(dir, 'a.yaml');
     expect(diagnostics[0]).toMatchObject({ code: 'not-utf8', line: 2, column: 4 });
   });

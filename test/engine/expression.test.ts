@@ -60,6 +60,8 @@ describe('checkExpression accepts row-level expressions', () => {
     'NULL',
     'TRUE',
     '[1, 2, 3]',
+    'ARRAY[1, 2]',
+    "tags['plan']",
     `lower(\n  first_name\n)`,
   ])('%s', async (expr) => {
     expect(await checkExpression(expr, COLUMNS)).toEqual([]);
@@ -110,6 +112,8 @@ describe('checkExpression rejects', () => {
     ['email -- comment', 'expressions cannot contain comments'],
     ['lower(email) -- )', 'expressions cannot contain comments'],
     ['email /* comment */', 'expressions cannot contain comments'],
+    // DuckDB accepts a trailing comma in a select list, but "(email,)" is not "email"
+    ['email,', 'expression is not self-contained: it means something else inside parentheses'],
     // environment, settings, clock, randomness
     ["getenv('HOME')", 'expressions cannot call getenv: it reads the system, not the row'],
     [

@@ -8,7 +8,9 @@ describe('generated files', () => {
   it('types.gen.ts, outflow.schema.json and docs/config.md are up to date (run "npm run gen")', async () => {
     const files = (await generatedFiles()) as Record<string, string>;
     for (const [path, content] of Object.entries(files)) {
-      expect(readFileSync(join(root as string, path), 'utf8'), `${path} is stale: run "npm run gen"`).toBe(content);
+      expect(readFileSync(join(root as string, path), 'utf8'), `${path} is stale: run "npm run gen"`).toBe(
+        content,
+      );
     }
   });
 
@@ -18,10 +20,12 @@ describe('generated files', () => {
       if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${path}/${i}`));
       if (node === null || typeof node !== 'object') return;
       const o = node as Record<string, unknown>;
-      if (typeof o.pattern === 'string' && typeof o.maxLength !== 'number') problems.push(`${path}: pattern without maxLength`);
+      if (typeof o.pattern === 'string' && typeof o.maxLength !== 'number')
+        problems.push(`${path}: pattern without maxLength`);
       const props = o.properties as Record<string, Record<string, unknown>> | undefined;
       for (const [k, v] of Object.entries(props ?? {})) {
-        if (typeof v.description !== 'string' && typeof v.$ref !== 'string') problems.push(`${path}/properties/${k}: no description`);
+        if (typeof v.description !== 'string' && typeof v.$ref !== 'string')
+          problems.push(`${path}/properties/${k}: no description`);
       }
       for (const [k, v] of Object.entries(o)) walk(v, `${path}/${k}`);
     };

@@ -1,0 +1,46 @@
+// `npm run bench`: outflow figures as ratios against a floor measured in the same run, plus peak memory.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateProject } from './generate.mjs';
+
+const here = import.meta.dirname;
+const bin = join(here, '..', 'bin', 'outflow.js');
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 7);
+const hasTime = existsSync('/usr/bin/time');
+
+/** Median wall time (s) and max peak RSS (MB) of a command over REPEAT runs. */
+function measure(args, expectCode = 0) {
+  const times = [];
+  let rss = 0;
+  for (let i = 0; i < REPEAT; i++) {
+    const cmd = hasTime ? ['/usr/bin/time', ['-f', '%M', 'node', ...args]] : ['node', args];
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(cmd[0], cmd[1], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const t = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (r.status !== expectCode) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+    if (hasTime) rss = Math.max(rss, Number(r.stderr.trim().split('\n').pop()) / 1024);
+    times.push(t);
+  }
+  times.sort((a, b) => a - b);
+  return { median: times[Math.floor(times.length / 2)], rss };
+}
+
+const rows = [];
+for (const n of [100, 500, 1000]) {
+  const dir = mkdtempSync(join(tmpdir(), `outflow-bench-${n}-`));
+  const count = generateProject(dir, n);
+  const floor = measure([join(here, 'floor-validate.mjs'), dir]);
+  const ours = measure([bin, '-C', dir, 'validate']);
+  rows.push({
+    case: `validate ${count} resources`,
+    'outflow (s)': ours.median.toFixed(3),
+    'floor node+yaml+ajv (s)': floor.median.toFixed(3),
+    ratio: (ours.median / floor.median).toFixed(2),
+    'peak RSS (MB)': hasTime ? ours.rss.toFixed(0) : 'n/a',
+  });
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(`outflow bench (median of ${REPEAT} runs; ratio = outflow / floor measured in this run)`);
+console.table(rows);
