@@ -28,7 +28,10 @@ export interface ResourceChange {
   classification: ChangeClass;
   /** Why it is breaking, one line each (empty unless classification is breaking). */
   breaking: string[];
-  /** Normalised config, secrets redacted (undefined for create / delete respectively). */
+  /**
+   * Normalised config (undefined for create / delete respectively). Secret fields read
+   * `(sensitive)`; `$sensitive` holds digests of their *references*, never of values.
+   */
   before?: unknown;
   after?: unknown;
   changes: FieldChange[];
@@ -85,6 +88,10 @@ export interface Plan {
   dataActions: DataAction[];
   /** Errors that make the plan unappliable (e.g. a protected resource would be deleted). */
   problems: PlanProblem[];
+  /** `--target` addresses: only these resources (and their data actions) are in the plan. */
+  targets?: string[];
+  /** `--exclude` addresses: left out of the plan. */
+  excludes?: string[];
   summary: {
     create: number;
     update: number;

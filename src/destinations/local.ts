@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { OutflowError } from '../diagnostics/index.js';
+import type { Destination } from './destination.js';
+
+async function fsyncPath(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A folder on local disk: copy to a temp name beside the target, fsync, rename over it, fsync the folder. */
+export class LocalDestination implements Destination {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  private target(key: string): string {
+    const abs = resolve(this.root, key);
+    if (abs !== this.root && !abs.startsWith(this.root + sep)) {
+      throw new OutflowError('path-escapes-root', `refusing to write ${key}: it is outside ${this.root}`);
+    }
+    return abs;
+  }
+
+  describe(key: string): string {
+    return relative(process.cwd(), this.target(key)) || '.';
+  }
+
+  async put(key: string, sourceFile: string): Promise<void> {
+    const target = this.target(key);
+    await mkdir(dirname(target), { recursive: true });
+    const temp = join(dirname(target), `.${randomBytes(6).toString('hex')}.partial`);
+    try {
+      await copyFile(sourceFile, temp);
+      await fsyncPath(temp);
+      await rename(temp, target);
+      await fsyncPath(dirname(target));
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.target(key));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,155 @@
+import { allResources, type Model } from '../model/index.js';
+import type { StateDocument } from '../state/index.js';
+import { configHash, isPlainObject } from './canonical.js';
+import { breakingReasons, isMetadataOnly, replacementReasons } from './classify.js';
+import { dataActions, type Observed } from './data-actions.js';
+import { diffConfigs } from './field-diff.js';
+import { planConfigHash } from './model-hash.js';
+import { type NormalizedConfig, normalizeResource } from './normalize.js';
+import { PLAN_FORMAT_VERSION, type Plan, type PlanProblem, type ResourceChange } from './types.js';
+
+export interface DiffOptions {
+  /** The time the plan is for (due schedules, windows). */
+  now: Date;
+  outflowVersion: string;
+  /** Only these addresses (`Kind/name`). */
+  targets?: readonly string[];
+  /** Leave these addresses out. */
+  excludes?: readonly string[];
+  /** Stream files seen by the caller, for ingest actions. */
+  observed?: Observed;
+}
+
+const KIND_ORDER = ['Project', 'Connection', 'Dataflow', 'Audience', 'Export', 'Activation'];
+
+/** The plan that takes `state` (undefined: nothing applied yet) to `model`, at `options.now`. */
+export function diff(model: Model, state: StateDocument | undefined, options: DiffOptions): Plan {
+  const changes: ResourceChange[] = [];
+  const problems: PlanProblem[] = [];
+  const desired = new Map<string, string>();
+  for (const node of allResources(model)) {
+    const after = normalizeResource(node);
+    const hash = configHash(after);
+    desired.set(node.address, hash);
+    const stored = state?.resources[node.address];
+    const where = { file: node.file, line: node.locate(['kind']).line };
+    const base = { address: node.address, kind: node.kind, name: node.name, ...where };
+    if (stored === undefined) {
+      changes.push({ ...base, action: 'create', reason: 'not in state', classification: 'non-breaking', breaking: [], after, changes: diffConfigs({}, after) });
+      continue;
+    }
+    const before = stored.config as NormalizedConfig;
+    if (stored.configHash === hash) {
+      changes.push({ ...base, action: 'no-op', reason: 'unchanged', classification: 'non-breaking', breaking: [], before, after, changes: [] });
+      continue;
+    }
+    const fieldChanges = diffConfigs(before, after);
+    const replace = replacementReasons(node.kind, before, after);
+    const breaking = breakingReasons(node.kind, before, after);
+    const isProtected = isProtectedConfig(after) || isProtectedConfig(before);
+    if (replace.length > 0) {
+      if (node.kind === 'Dataflow') breaking.push('replacing a dataflow drops its stored rows and ingests again');
+      if (isProtected) {
+        breaking.push('protected resource is replaced');
+        problems.push(protectedProblem(node.address, 'replaced'));
+      }
+    }
+    const reason =
+      replace.length > 0
+        ? replace.join('; ')
+        : fieldChanges.length === 0
+          ? 'config hash differs from state'
+          : `changed: ${fieldChanges.map((c) => c.path).join(', ')}`;
+    changes.push({
+      ...base,
+      action: replace.length > 0 ? 'replace' : 'update',
+      reason,
+      classification: breaking.length > 0 ? 'breaking' : isMetadataOnly(fieldChanges) ? 'metadata-only' : 'non-breaking',
+      breaking,
+      before,
+      after,
+      changes: fieldChanges,
+    });
+  }
+  for (const [address, stored] of Object.entries(state?.resources ?? {})) {
+    if (desired.has(address)) continue;
+    const before = stored.config as NormalizedConfig;
+    if (isProtectedConfig(before)) problems.push(protectedProblem(address, 'deleted'));
+    changes.push({
+      address,
+      kind: stored.kind,
+      name: stored.name,
+      action: 'delete',
+      reason: 'not in configuration',
+      classification: isProtectedConfig(before) ? 'breaking' : 'non-breaking',
+      breaking: isProtectedConfig(before) ? ['protected resource is deleted'] : [],
+      before,
+      changes: diffConfigs(before, {}),
+    });
+  }
+  changes.sort(byKindThenName);
+
+  const included = addressFilter(options.targets, options.excludes);
+  const resourceChanges = changes.filter((c) => included(c.address));
+  const actions = new Map(changes.map((c) => [c.address, c.action]));
+  const data = dataActions(model, state, actions, options.now, options.observed ?? {}).filter((a) =>
+    included(a.address),
+  );
+  const kept = problems.filter((p) => included(p.address));
+  const count = (action: string) => resourceChanges.filter((c) => c.action === action).length;
+  return {
+    formatVersion: PLAN_FORMAT_VERSION,
+    outflowVersion: options.outflowVersion,
+    now: options.now.toISOString(),
+    configHash: planConfigHash(desired),
+    state: { lineage: state?.lineage ?? null, serial: state?.serial ?? 0 },
+    ...(options.targets === undefined || options.targets.length === 0 ? {} : { targets: [...options.targets].sort() }),
+    ...(options.excludes === undefined || options.excludes.length === 0 ? {} : { excludes: [...options.excludes].sort() }),
+    resourceChanges,
+    dataActions: data,
+    problems: kept,
+    summary: {
+      create: count('create'),
+      update: count('update'),
+      replace: count('replace'),
+      delete: count('delete'),
+      noop: count('no-op'),
+      breaking: resourceChanges.filter((c) => c.classification === 'breaking').length,
+      dataActions: data.length,
+    },
+  };
+}
+
+/** Whether a plan has anything for apply to do (resource changes or data actions). */
+export function hasChanges(plan: Plan): boolean {
+  const s = plan.summary;
+  return s.create + s.update + s.replace + s.delete + s.dataActions > 0;
+}
+
+function isProtectedConfig(config: NormalizedConfig): boolean {
+  return isPlainObject(config.lifecycle) && config.lifecycle.protect === true;
+}
+
+function protectedProblem(address: string, what: 'deleted' | 'replaced'): PlanProblem {
+  return {
+    address,
+    code: 'protected-resource',
+    message: `${address} is protected (lifecycle.protect: true) and would be ${what}`,
+    hint:
+      what === 'deleted'
+        ? 'restore it in the configuration, or first apply a change that sets lifecycle.protect: false'
+        : 'revert the change that forces replacement, or first apply a change that sets lifecycle.protect: false',
+  };
+}
+
+function addressFilter(targets?: readonly string[], excludes?: readonly string[]): (address: string) => boolean {
+  const only = targets !== undefined && targets.length > 0 ? new Set(targets) : undefined;
+  const skip = new Set(excludes ?? []);
+  return (address) => (only === undefined || only.has(address)) && !skip.has(address);
+}
+
+function byKindThenName(a: ResourceChange, b: ResourceChange): number {
+  const k = KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind);
+  if (k !== 0) return k;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
