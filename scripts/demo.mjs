@@ -14,7 +14,10 @@ rmSync(join(root, 'out'), { recursive: true, force: true });
 
 function step(title, args) {
   console.log(`\n$ outflow ${args.join(' ')}`);
-  const r = spawnSync('node', [bin, '-C', root, ...args], { stdio: 'inherit', env: { ...process.env, CI: 'true' } });
+  const r = spawnSync('node', [bin, '-C', root, ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, CI: 'true' },
+  });
   if (r.status !== 0) {
     console.error(`\n${title} failed (exit ${r.status})`);
     process.exit(1);

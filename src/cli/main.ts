@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { errorToEnvelope, OutflowError } from '../diagnostics/index.js';
+import { type ApplyOptions, applyCommand } from './commands/apply.js';
 import { initCommand } from './commands/init.js';
+import { type PlanOptions, planCommand } from './commands/plan.js';
 import { schemaCommand } from './commands/schema.js';
+import { stateListCommand, stateShowCommand, stateUnlockCommand } from './commands/state.js';
 import { validateCommand } from './commands/validate.js';
 import type { CommandContext } from './context.js';
 import { type Output, processOutput } from './output.js';
@@ -14,8 +17,17 @@ export const VERSION = pkg.version;
 
 type Action = (ctx: CommandContext, ...args: unknown[]) => Promise<number>;
 
-function buildProgram(run: (action: Action, args: unknown[], cmd: Command) => Promise<void>): Command {
+function buildProgram(
+  run: (action: Action, args: unknown[], cmd: Command) => Promise<void>,
+  output: Output,
+): Command {
   const program = new Command('outflow')
+    // Set before any subcommand is added: subcommands inherit both (commander copies settings on creation).
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => output.out(s.replace(/\n$/, '')),
+      writeErr: (s) => output.err(s.replace(/\n$/, '')),
+    })
     .description('Customer-data exports as code: validate, plan and apply dataflows, audiences and exports.')
     .version(VERSION, '-V, --version', 'print the version')
     .option('-C, --dir <dir>', 'run in this project folder instead of searching up from the current one')
@@ -43,12 +55,57 @@ function buildProgram(run: (action: Action, args: unknown[], cmd: Command) => Pr
     .action(wrap((ctx, opts) => validateCommand(ctx, opts as { format: 'text' | 'json' })));
 
   program
+    .command('plan')
+    .description('show what apply would do: resource changes, breaking changes and due data actions')
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'),
+    )
+    .option('--out <file>', 'also save the plan as JSON, for "outflow apply FILE"')
+    .option('--detailed-exitcode', 'exit 0 when there is nothing to do, 2 when there are changes, 1 on error')
+    .option('--target <address>', 'only this resource, KIND/NAME (repeatable)', collect, [])
+    .option('--exclude <address>', 'leave this resource out, KIND/NAME (repeatable)', collect, [])
+    .option('--now <iso>', 'plan for this time instead of the clock (for reproducible plans)')
+    .action(wrap((ctx, opts) => planCommand(ctx, opts as PlanOptions)));
+
+  program
+    .command('apply')
+    .description('make it so: ingest new stream files, run due exports, publish files with a manifest')
+    .argument('[planfile]', 'a plan saved with "outflow plan --out FILE" (applied as is, without asking)')
+    .option('--auto-approve', 'do not ask for confirmation (required when not on a terminal)')
+    .option('--target <address>', 'only this resource, KIND/NAME (repeatable)', collect, [])
+    .option('--now <iso>', 'apply as of this time instead of the clock (schedules, audience windows)')
+    .option('--draft', 'run on sampleRows rows into a _draft/ prefix, in memory; state is untouched')
+    .action(
+      wrap((ctx, planfile, opts) => applyCommand(ctx, planfile as string | undefined, opts as ApplyOptions)),
+    );
+
+  const state = program.command('state').description('inspect the stored state and break a stale lock');
+  state
+    .command('list')
+    .description('list the applied resources')
+    .action(wrap((ctx) => stateListCommand(ctx)));
+  state
+    .command('show')
+    .description('print what is stored for one resource (secrets redacted)')
+    .argument('<address>', 'KIND/NAME, for example Export/buyers_daily')
+    .action(wrap((ctx, address) => stateShowCommand(ctx, address as string)));
+  state
+    .command('unlock')
+    .description('remove the state lock left by a crashed apply or run, and say whose it was')
+    .option('--force', 'remove it even when the holder still seems to be running')
+    .action(wrap((ctx, opts) => stateUnlockCommand(ctx, opts as { force?: boolean })));
+
+  program
     .command('schema')
     .description('print the combined JSON Schema (for editor autocompletion)')
     .option('--out <file>', 'write it to a file instead of stdout')
     .action(wrap((ctx, opts) => schemaCommand(ctx, opts as { out?: string })));
 
   return program;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function printError(err: unknown, output: Output, debug: boolean, json: boolean): void {
@@ -81,12 +138,7 @@ export async function main(
     json = globals.format === 'json';
     const ctx: CommandContext = { cwd, dir: globals.dir, debug, env, output };
     code = await action(ctx, ...args);
-  });
-  program.exitOverride();
-  program.configureOutput({
-    writeOut: (s) => output.out(s.replace(/\n$/, '')),
-    writeErr: (s) => output.err(s.replace(/\n$/, '')),
-  });
+  }, output);
   try {
     await program.parseAsync(argv as string[]);
   } catch (err) {

@@ -49,6 +49,15 @@ export interface Engine {
   run(sql: string, params?: SqlParams): Promise<RunResult>;
   /** Runs a query and returns its rows as JSON-safe values (see json-values.ts). */
   all(sql: string, params?: SqlParams): Promise<Row[]>;
+  /**
+   * Runs a query and hands its rows to `onRows` one result chunk at a time (about 2,048 rows),
+   * so large results never sit in memory whole. Awaits `onRows` before fetching the next chunk.
+   */
+  stream(
+    sql: string,
+    params: SqlParams | undefined,
+    onRows: (rows: Row[]) => Promise<void> | void,
+  ): Promise<void>;
   /** Closes the connection and database; idempotent. */
   close(): Promise<void>;
 }
@@ -180,6 +189,20 @@ class LockedEngine implements Engine {
   async all(sql: string, params?: SqlParams): Promise<Row[]> {
     const reader = await this.query(() => this.connection.runAndReadAll(sql, toDuckDBParams(params)));
     return reader.convertRowObjects(jsonSafeConverter) as Row[];
+  }
+
+  async stream(
+    sql: string,
+    params: SqlParams | undefined,
+    onRows: (rows: Row[]) => Promise<void> | void,
+  ): Promise<void> {
+    const result = await this.query(() => this.connection.stream(sql, toDuckDBParams(params)));
+    const chunks = result.yieldConvertedRowObjects(jsonSafeConverter);
+    for (;;) {
+      const next = await this.query(() => chunks.next());
+      if (next.done === true) return;
+      if (next.value.length > 0) await onRows(next.value as Row[]);
+    }
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,6 @@
 // The engine: the only code that talks to DuckDB. Everything else imports from here.
+
+export { audienceMembers, membersWithPeopleSql, previewAudience } from './audience.js';
 export {
   type Engine,
   type EngineOptions,
@@ -8,6 +10,17 @@ export {
   type SqlValue,
 } from './engine.js';
 export {
+  type ExportColumn,
+  type ExportedFile,
+  resolveExportSpec,
+  type WriteExportOptions,
+  type WriteExportResult,
+  writeExport,
+  writeExportSpec,
+} from './export.js';
+export { type ChunkRange, fixedRanges, parseByteSize } from './export-chunks.js';
+export { escapeAttribute, escapeText } from './export-xml.js';
+export {
   checkExpression,
   checkExpressions,
   closeExpressionChecker,
@@ -15,5 +28,18 @@ export {
   type ExpressionToCheck,
   MAX_EXPRESSION_LENGTH,
 } from './expression.js';
+export {
+  dropDataset,
+  type IngestFile,
+  type IngestFileResult,
+  type IngestFlow,
+  type IngestOptions,
+  type IngestResult,
+  ingestFiles,
+} from './ingest.js';
 export type { JsonValue, Row } from './json-values.js';
+export { audienceSql, type FlowRef } from './sql/audience-sql.js';
+export { sqlType } from './sql/column-types.js';
+export type { ExportSource, ExportSpec } from './sql/export-sql.js';
+export { datasetTable } from './sql/ingest-sql.js';
 export { quoteIdent, quoteLiteral } from './sql/quote.js';

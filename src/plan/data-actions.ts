@@ -50,7 +50,12 @@ export function dataActions(
         reason: `overwrite: rebuild from ${count(files.length, 'stream file')} (${fresh.length} new, ${gone} gone)`,
       });
     } else if (fresh.length > 0) {
-      out.push({ type: 'ingest', address: node.address, files: fresh, reason: `${count(fresh.length, 'new stream file')}` });
+      out.push({
+        type: 'ingest',
+        address: node.address,
+        files: fresh,
+        reason: `${count(fresh.length, 'new stream file')}`,
+      });
     }
   }
   const timezone = model.project?.config.timezone ?? 'UTC';

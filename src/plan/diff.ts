@@ -1,5 +1,5 @@
-import { allResources, type Model } from '../model/index.js';
-import type { StateDocument } from '../state/index.js';
+import { allResources, type Model, type ResourceNode } from '../model/index.js';
+import type { ResourceState, StateDocument } from '../state/index.js';
 import { configHash, isPlainObject } from './canonical.js';
 import { breakingReasons, isMetadataOnly, replacementReasons } from './classify.js';
 import { dataActions, type Observed } from './data-actions.js';
@@ -25,68 +25,15 @@ const KIND_ORDER = ['Project', 'Connection', 'Dataflow', 'Audience', 'Export', '
 /** The plan that takes `state` (undefined: nothing applied yet) to `model`, at `options.now`. */
 export function diff(model: Model, state: StateDocument | undefined, options: DiffOptions): Plan {
   const changes: ResourceChange[] = [];
-  const problems: PlanProblem[] = [];
   const desired = new Map<string, string>();
   for (const node of allResources(model)) {
     const after = normalizeResource(node);
     const hash = configHash(after);
     desired.set(node.address, hash);
-    const stored = state?.resources[node.address];
-    const where = { file: node.file, line: node.locate(['kind']).line };
-    const base = { address: node.address, kind: node.kind, name: node.name, ...where };
-    if (stored === undefined) {
-      changes.push({ ...base, action: 'create', reason: 'not in state', classification: 'non-breaking', breaking: [], after, changes: diffConfigs({}, after) });
-      continue;
-    }
-    const before = stored.config as NormalizedConfig;
-    if (stored.configHash === hash) {
-      changes.push({ ...base, action: 'no-op', reason: 'unchanged', classification: 'non-breaking', breaking: [], before, after, changes: [] });
-      continue;
-    }
-    const fieldChanges = diffConfigs(before, after);
-    const replace = replacementReasons(node.kind, before, after);
-    const breaking = breakingReasons(node.kind, before, after);
-    const isProtected = isProtectedConfig(after) || isProtectedConfig(before);
-    if (replace.length > 0) {
-      if (node.kind === 'Dataflow') breaking.push('replacing a dataflow drops its stored rows and ingests again');
-      if (isProtected) {
-        breaking.push('protected resource is replaced');
-        problems.push(protectedProblem(node.address, 'replaced'));
-      }
-    }
-    const reason =
-      replace.length > 0
-        ? replace.join('; ')
-        : fieldChanges.length === 0
-          ? 'config hash differs from state'
-          : `changed: ${fieldChanges.map((c) => c.path).join(', ')}`;
-    changes.push({
-      ...base,
-      action: replace.length > 0 ? 'replace' : 'update',
-      reason,
-      classification: breaking.length > 0 ? 'breaking' : isMetadataOnly(fieldChanges) ? 'metadata-only' : 'non-breaking',
-      breaking,
-      before,
-      after,
-      changes: fieldChanges,
-    });
+    changes.push(changeOf(node, after, hash, state?.resources[node.address]));
   }
-  for (const [address, stored] of Object.entries(state?.resources ?? {})) {
-    if (desired.has(address)) continue;
-    const before = stored.config as NormalizedConfig;
-    if (isProtectedConfig(before)) problems.push(protectedProblem(address, 'deleted'));
-    changes.push({
-      address,
-      kind: stored.kind,
-      name: stored.name,
-      action: 'delete',
-      reason: 'not in configuration',
-      classification: isProtectedConfig(before) ? 'breaking' : 'non-breaking',
-      breaking: isProtectedConfig(before) ? ['protected resource is deleted'] : [],
-      before,
-      changes: diffConfigs(before, {}),
-    });
-  }
+  for (const [address, stored] of Object.entries(state?.resources ?? {}))
+    if (!desired.has(address)) changes.push(deletionOf(address, stored));
   changes.sort(byKindThenName);
 
   const included = addressFilter(options.targets, options.excludes);
@@ -95,7 +42,7 @@ export function diff(model: Model, state: StateDocument | undefined, options: Di
   const data = dataActions(model, state, actions, options.now, options.observed ?? {}).filter((a) =>
     included(a.address),
   );
-  const kept = problems.filter((p) => included(p.address));
+  const problems = resourceChanges.flatMap(protectionProblems);
   const count = (action: string) => resourceChanges.filter((c) => c.action === action).length;
   return {
     formatVersion: PLAN_FORMAT_VERSION,
@@ -103,11 +50,15 @@ export function diff(model: Model, state: StateDocument | undefined, options: Di
     now: options.now.toISOString(),
     configHash: planConfigHash(desired),
     state: { lineage: state?.lineage ?? null, serial: state?.serial ?? 0 },
-    ...(options.targets === undefined || options.targets.length === 0 ? {} : { targets: [...options.targets].sort() }),
-    ...(options.excludes === undefined || options.excludes.length === 0 ? {} : { excludes: [...options.excludes].sort() }),
+    ...(options.targets === undefined || options.targets.length === 0
+      ? {}
+      : { targets: [...options.targets].sort() }),
+    ...(options.excludes === undefined || options.excludes.length === 0
+      ? {}
+      : { excludes: [...options.excludes].sort() }),
     resourceChanges,
     dataActions: data,
-    problems: kept,
+    problems,
     summary: {
       create: count('create'),
       update: count('update'),
@@ -120,10 +71,96 @@ export function diff(model: Model, state: StateDocument | undefined, options: Di
   };
 }
 
+/** What to do with one declared resource, given what state holds for it. */
+function changeOf(
+  node: ResourceNode,
+  after: NormalizedConfig,
+  hash: string,
+  stored: ResourceState | undefined,
+): ResourceChange {
+  const base = {
+    address: node.address,
+    kind: node.kind,
+    name: node.name,
+    file: node.file,
+    line: node.locate(['kind']).line,
+  };
+  const calm = { classification: 'non-breaking' as const, breaking: [] };
+  if (stored === undefined)
+    return {
+      ...base,
+      action: 'create',
+      reason: 'not in state',
+      ...calm,
+      after,
+      changes: diffConfigs({}, after),
+    };
+  const before = stored.config as NormalizedConfig;
+  if (stored.configHash === hash)
+    return { ...base, action: 'no-op', reason: 'unchanged', ...calm, before, after, changes: [] };
+  const fieldChanges = diffConfigs(before, after);
+  const replace = replacementReasons(node.kind, before, after);
+  const breaking = breakingReasons(node.kind, before, after);
+  if (replace.length > 0) {
+    if (node.kind === 'Dataflow')
+      breaking.push('replacing a dataflow drops its stored rows and ingests again');
+    if (isProtectedConfig(after) || isProtectedConfig(before))
+      breaking.push('protected resource is replaced');
+  }
+  const reason =
+    replace.length > 0
+      ? replace.join('; ')
+      : fieldChanges.length === 0
+        ? 'config hash differs from state'
+        : `changed: ${listPaths(fieldChanges.map((c) => c.path))}`;
+  return {
+    ...base,
+    action: replace.length > 0 ? 'replace' : 'update',
+    reason,
+    classification:
+      breaking.length > 0 ? 'breaking' : isMetadataOnly(fieldChanges) ? 'metadata-only' : 'non-breaking',
+    breaking,
+    before,
+    after,
+    changes: fieldChanges,
+  };
+}
+
+/** A resource only in state: deleted (its stored config says whether it was protected). */
+function deletionOf(address: string, stored: ResourceState): ResourceChange {
+  const before = stored.config as NormalizedConfig;
+  const isProtected = isProtectedConfig(before);
+  return {
+    address,
+    kind: stored.kind,
+    name: stored.name,
+    action: 'delete',
+    reason: 'not in configuration',
+    classification: isProtected ? 'breaking' : 'non-breaking',
+    breaking: isProtected ? ['protected resource is deleted'] : [],
+    before,
+    changes: diffConfigs(before, {}),
+  };
+}
+
+// `lifecycle.protect` turns a delete or replace into an error (for a replace, set before or after).
+function protectionProblems(change: ResourceChange): PlanProblem[] {
+  if (change.action !== 'delete' && change.action !== 'replace') return [];
+  const configs = [change.before, change.after].filter((c): c is NormalizedConfig => isPlainObject(c));
+  if (!configs.some(isProtectedConfig)) return [];
+  return [protectedProblem(change.address, change.action === 'delete' ? 'deleted' : 'replaced')];
+}
+
 /** Whether a plan has anything for apply to do (resource changes or data actions). */
 export function hasChanges(plan: Plan): boolean {
   const s = plan.summary;
   return s.create + s.update + s.replace + s.delete + s.dataActions > 0;
+}
+
+// `a, b, c and 4 more`: the first few changed paths, enough to recognise the change.
+function listPaths(paths: string[]): string {
+  const top = [...new Set(paths.map((p) => p.split('.').slice(0, 3).join('.')))];
+  return top.length <= 4 ? top.join(', ') : `${top.slice(0, 3).join(', ')} and ${top.length - 3} more`;
 }
 
 function isProtectedConfig(config: NormalizedConfig): boolean {
@@ -142,7 +179,10 @@ function protectedProblem(address: string, what: 'deleted' | 'replaced'): PlanPr
   };
 }
 
-function addressFilter(targets?: readonly string[], excludes?: readonly string[]): (address: string) => boolean {
+function addressFilter(
+  targets?: readonly string[],
+  excludes?: readonly string[],
+): (address: string) => boolean {
   const only = targets !== undefined && targets.length > 0 ? new Set(targets) : undefined;
   const skip = new Set(excludes ?? []);
   return (address) => (only === undefined || only.has(address)) && !skip.has(address);

@@ -5,7 +5,11 @@ import { formatTime } from './format-value.js';
 
 /** Whether a scheduled export or activation should run at `now`, and why (or why not). */
 export type DueDecision =
-  | { due: true; reason: string; /** Start of the window (exclusive); absent for "everything". */ from?: string }
+  | {
+      due: true;
+      reason: string /** Start of the window (exclusive); absent for "everything". */;
+      from?: string;
+    }
   | { due: false; reason: string };
 
 export interface DueInput {
@@ -33,7 +37,11 @@ export function scheduleDue(input: DueInput): DueDecision {
     const lookback = schedule.once.lookback;
     const from =
       lookback === undefined ? {} : { from: new Date(now.getTime() - durationMs(lookback)).toISOString() };
-    return { due: true, reason: `schedule due: once${lookback === undefined ? '' : ` (lookback ${lookback})`}, never ran`, ...from };
+    return {
+      due: true,
+      reason: `schedule due: once${lookback === undefined ? '' : ` (lookback ${lookback})`}, never ran`,
+      ...from,
+    };
   }
   if ('every' in schedule) {
     const label = `every ${schedule.every}`;
@@ -46,8 +54,27 @@ export function scheduleDue(input: DueInput): DueDecision {
   const timezone = schedule.timezone ?? input.timezone;
   const label = `cron "${schedule.cron}" (${timezone})`;
   if (lastRun === undefined) return { due: true, reason: `schedule due: ${label}, never ran` };
-  const tick = new Cron(schedule.cron, { paused: true, timezone }).nextRun(new Date(lastRun));
+  const tick = nextTick(schedule.cron, timezone, lastRun);
   if (tick !== null && tick.getTime() <= now.getTime())
-    return { due: true, reason: `schedule due: ${label} ticked at ${formatTime(tick.toISOString())}, ${last}`, ...since };
+    return {
+      due: true,
+      reason: `schedule due: ${label} ticked at ${formatTime(tick.toISOString())}, ${last}`,
+      ...since,
+    };
   return { due: false, reason: `not due: ${label}, ${last}` };
+}
+
+// Croner's time-zone arithmetic is slow next to everything else in a plan, and many exports share
+// one schedule and one last run; the answer depends only on these three, so remember it.
+const ticks = new Map<string, Date | null>();
+
+function nextTick(cron: string, timezone: string, after: string): Date | null {
+  const key = `${cron}\0${timezone}\0${after}`;
+  let tick = ticks.get(key);
+  if (tick === undefined) {
+    if (ticks.size > 10_000) ticks.clear();
+    tick = new Cron(cron, { paused: true, timezone }).nextRun(new Date(after));
+    ticks.set(key, tick);
+  }
+  return tick;
 }

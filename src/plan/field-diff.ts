@@ -12,7 +12,10 @@ export function diffConfigs(before: NormalizedConfig, after: NormalizedConfig): 
   const out: FieldChange[] = [];
   const { [SENSITIVE_KEY]: beforeRefs, ...b } = before;
   const { [SENSITIVE_KEY]: afterRefs, ...a } = after;
-  diffValue('', b, a, out);
+  // A created or deleted resource is listed leaf by leaf; within an update an added or removed
+  // object (a new column, say) is one change.
+  const expand = Object.keys(b).length === 0 || Object.keys(a).length === 0;
+  diffValue('', b, a, out, expand);
   const bRefs = isPlainObject(beforeRefs) ? beforeRefs : {};
   const aRefs = isPlainObject(afterRefs) ? afterRefs : {};
   for (const field of union(Object.keys(bRefs), Object.keys(aRefs))) {
@@ -30,25 +33,50 @@ export function diffConfigs(before: NormalizedConfig, after: NormalizedConfig): 
   return out.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
 }
 
-function diffValue(path: string, before: unknown, after: unknown, out: FieldChange[]): void {
+function diffValue(path: string, before: unknown, after: unknown, out: FieldChange[], expand: boolean): void {
   if (before === after) return;
-  if (isPlainObject(before) && isPlainObject(after)) {
-    for (const key of union(Object.keys(before), Object.keys(after)))
-      diffValue(path === '' ? key : `${path}.${key}`, before[key], after[key], out);
+  const b = expand && before === undefined && isPlainObject(after) ? {} : before;
+  const a = expand && after === undefined && isPlainObject(before) ? {} : after;
+  if (isPlainObject(b) && isPlainObject(a)) {
+    for (const key of union(Object.keys(b), Object.keys(a))) {
+      // kind and name are the address: they cannot differ between two versions of one resource.
+      if (path === '' && (key === 'kind' || key === 'name')) continue;
+      diffValue(path === '' ? key : `${path}.${key}`, b[key], a[key], out, expand);
+    }
     return;
   }
   if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
     before.forEach((item, i) => {
-      diffValue(`${path}[${i}]`, item, after[i], out);
+      diffValue(`${path}[${i}]`, item, after[i], out, expand);
     });
     return;
   }
+  if (Array.isArray(before) && Array.isArray(after) && diffListMembers(path, before, after, out)) return;
   if (canonicalJson(before) === canonicalJson(after)) return;
   out.push({
     path,
     ...(before === undefined ? {} : { before }),
     ...(after === undefined ? {} : { after }),
   });
+}
+
+// Items only added or removed, the rest kept in order: listed one by one as `path[]`.
+function diffListMembers(path: string, before: unknown[], after: unknown[], out: FieldChange[]): boolean {
+  const b = before.map(canonicalJson);
+  const a = after.map(canonicalJson);
+  const bSet = new Set(b);
+  const aSet = new Set(a);
+  if (bSet.size !== b.length || aSet.size !== a.length) return false;
+  const keptB = b.filter((x) => aSet.has(x));
+  const keptA = a.filter((x) => bSet.has(x));
+  if (keptB.join('\n') !== keptA.join('\n')) return false;
+  before.forEach((item, i) => {
+    if (!aSet.has(b[i]!)) out.push({ path: `${path}[]`, before: item });
+  });
+  after.forEach((item, i) => {
+    if (!bSet.has(a[i]!)) out.push({ path: `${path}[]`, after: item });
+  });
+  return true;
 }
 
 function union(a: string[], b: string[]): string[] {

@@ -10,5 +10,7 @@ export function planConfigHash(hashes: ReadonlyMap<string, string>): string {
 
 /** The configuration hash a plan of `model` carries (a saved plan is stale once it differs). */
 export function modelConfigHash(model: Model): string {
-  return planConfigHash(new Map(allResources(model).map((n) => [n.address, configHash(normalizeResource(n))])));
+  return planConfigHash(
+    new Map(allResources(model).map((n) => [n.address, configHash(normalizeResource(n))])),
+  );
 }

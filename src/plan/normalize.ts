@@ -34,7 +34,8 @@ export function normalizeResource(node: ResourceNode): NormalizedConfig {
  * order (it is the column order of the files). Secrets are replaced by `(sensitive)`.
  */
 export function normalizeConfig(kind: string, config: Record<string, unknown>): NormalizedConfig {
-  const c: Record<string, unknown> = { ...(DEFAULTS[kind] ?? {}), ...structuredClone(config) };
+  // Shallow copy: nested values are replaced, never mutated, and sortKeys copies deeply at the end.
+  const c: Record<string, unknown> = { ...(DEFAULTS[kind] ?? {}), ...config };
   switch (kind) {
     case 'Connection':
       sortList(c, 'shareWith');
@@ -48,7 +49,10 @@ export function normalizeConfig(kind: string, config: Record<string, unknown>): 
       if (Array.isArray(c.conditions)) c.conditions = sortConditions(c.conditions);
       break;
     case 'Export':
-      if (isPlainObject(c.from)) sortList(c.from, 'events');
+      if (isPlainObject(c.from)) {
+        c.from = { ...c.from };
+        sortList(c.from as Record<string, unknown>, 'events');
+      }
       break;
     case 'Activation':
       sortList(c, 'audiences');

@@ -16,7 +16,8 @@ export function recordApplied(state: StateDocument, change: ResourceChange, now:
     return { ...state, resources };
   }
   const config = change.after as NormalizedConfig | undefined;
-  if (config === undefined) throw new Error(`recordApplied: ${change.action} of ${change.address} has no config`);
+  if (config === undefined)
+    throw new Error(`recordApplied: ${change.action} of ${change.address} has no config`);
   const previous = resources[change.address];
   const entry: ResourceState = {
     kind: change.kind,

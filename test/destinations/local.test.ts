@@ -15,8 +15,25 @@ function staging(files: Record<string, string>): string {
 }
 
 function manifestFor(files: Record<string, string>): PublicationManifest {
-  const entries = Object.entries(files).map(([name, c]) => ({ name, rows: c.split('\n').length - 1, bytes: Buffer.byteLength(c), sha256: createHash('sha256').update(c).digest('hex') }));
-  return { manifestVersion: 1, export: 'e', runId: 'r1', window: { to: '2026-11-20T00:00:00Z' }, format: 'csv', compression: 'none', mode: 'full', createdAt: '2026-11-20T00:00:00Z', rows: 0, bytes: 0, files: entries };
+  const entries = Object.entries(files).map(([name, c]) => ({
+    name,
+    rows: c.split('\n').length - 1,
+    bytes: Buffer.byteLength(c),
+    sha256: createHash('sha256').update(c).digest('hex'),
+  }));
+  return {
+    manifestVersion: 1,
+    export: 'e',
+    runId: 'r1',
+    window: { to: '2026-11-20T00:00:00Z' },
+    format: 'csv',
+    compression: 'none',
+    mode: 'full',
+    createdAt: '2026-11-20T00:00:00Z',
+    rows: 0,
+    bytes: 0,
+    files: entries,
+  };
 }
 
 describe('local destination and publication', () => {
@@ -25,17 +42,29 @@ describe('local destination and publication', () => {
     const root = mkdtempSync(join(tmpdir(), 'outflow-dest-'));
     const key = await publishRun(new LocalDestination(root), staging(files), manifestFor(files));
     expect(key).toBe('e/r1/_manifest-r1.json');
-    expect(readdirSync(join(root, 'e', 'r1')).sort()).toEqual(['_manifest-r1.json', 'e-00001.csv', 'e-00002.csv']);
+    expect(readdirSync(join(root, 'e', 'r1')).sort()).toEqual([
+      '_manifest-r1.json',
+      'e-00001.csv',
+      'e-00002.csv',
+    ]);
     const manifest = JSON.parse(readFileSync(join(root, key), 'utf8')) as PublicationManifest;
     for (const f of manifest.files) {
-      expect(createHash('sha256').update(readFileSync(join(root, f.name))).digest('hex')).toBe(f.sha256);
+      expect(
+        createHash('sha256')
+          .update(readFileSync(join(root, f.name)))
+          .digest('hex'),
+      ).toBe(f.sha256);
     }
   });
 
   it('a retried run overwrites its own files instead of duplicating them', async () => {
     const root = mkdtempSync(join(tmpdir(), 'outflow-dest-'));
     const dest = new LocalDestination(root);
-    await publishRun(dest, staging({ 'e/r1/e-00001.csv': 'partial' }), manifestFor({ 'e/r1/e-00001.csv': 'partial' }));
+    await publishRun(
+      dest,
+      staging({ 'e/r1/e-00001.csv': 'partial' }),
+      manifestFor({ 'e/r1/e-00001.csv': 'partial' }),
+    );
     const files = { 'e/r1/e-00001.csv': 'a\n1\n' };
     await publishRun(dest, staging(files), manifestFor(files));
     expect(readdirSync(join(root, 'e', 'r1')).sort()).toEqual(['_manifest-r1.json', 'e-00001.csv']);

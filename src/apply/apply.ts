@@ -1,0 +1,245 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import picomatch from 'picomatch';
+import { LocalDestination, type PublicationManifest, publishRun } from '../destinations/index.js';
+import { OutflowError } from '../diagnostics/index.js';
+import type { Engine } from '../engine/index.js';
+import type { Model } from '../model/index.js';
+import type { DataAction, ExportRunAction, IngestAction, Plan } from '../plan/index.js';
+import { recordApplied } from '../plan/index.js';
+import { nextRevision, type ResourceData, type StateBackend, type StateDocument } from '../state/index.js';
+import type { ApplyResult, ItemResult } from './result.js';
+
+export interface ApplyInput {
+  root: string;
+  model: Model;
+  plan: Plan;
+  state: StateDocument;
+  /** undefined: --draft, nothing is saved. */
+  backend: StateBackend | undefined;
+  now: Date;
+  version: string;
+  /** Every stream file currently matching each dataflow (overwrite re-reads them all). */
+  streamFiles: Record<string, { path: string; size: number }[]>;
+  /** --draft: read at most this many rows per dataflow. */
+  sampleRows?: number | undefined;
+  log(line: string): void;
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function describeAction(a: DataAction): string {
+  return a.type === 'ingest'
+    ? `ingest ${a.address}`
+    : a.type === 'export'
+      ? `export ${a.address}`
+      : `sync ${a.address}`;
+}
+
+/** Folders DuckDB may touch: the stream files' folders and outflow's own staging and reject folders. */
+export function engineDirectories(root: string, model: Model): string[] {
+  const dirs = new Set<string>([join(root, '.outflow', 'staging'), join(root, '.outflow', 'rejects')]);
+  for (const flow of model.resources.Dataflow.values()) {
+    if (flow.config.source.path !== undefined)
+      dirs.add(resolve(root, picomatch.scan(flow.config.source.path).base || '.'));
+  }
+  return [...dirs];
+}
+
+/**
+ * Executes a plan: resource changes first, then ingests, then export runs. State is saved after
+ * every completed item; on the first failure apply stops and reports what was and was not done.
+ */
+export async function applyPlan(input: ApplyInput, openEngine: () => Promise<Engine>): Promise<ApplyResult> {
+  let state = input.state;
+  const items: ItemResult[] = [];
+  const save = async () => {
+    if (input.backend === undefined) return;
+    state = nextRevision(state, new Date(), input.version);
+    await input.backend.write(state);
+  };
+  const pending = [
+    ...input.plan.resourceChanges
+      .filter((c) => c.action !== 'no-op')
+      .map((c) => ({
+        label: `${c.action} ${c.address}`,
+        run: async () => {
+          state = recordApplied(state, c, input.now);
+          if (c.kind === 'Dataflow' && (c.action === 'delete' || c.action === 'replace')) {
+            const engine = await getEngine();
+            const { dropDataset } = await import('../engine/index.js');
+            await dropDataset(engine, c.name);
+          }
+          await save();
+          return undefined;
+        },
+      })),
+    ...input.plan.dataActions.map((a) => ({ label: describeAction(a), run: () => runDataAction(a) })),
+  ];
+  let engine: Engine | undefined;
+  const getEngine = async () => {
+    engine ??= await openEngine();
+    return engine;
+  };
+
+  const data = (address: string): ResourceData => {
+    const r = state.resources[address];
+    if (r === undefined) throw new OutflowError('not-applied', `${address} is not in state`);
+    r.data ??= {};
+    return r.data;
+  };
+
+  async function runIngest(a: IngestAction): Promise<string> {
+    const flow = input.model.resources.Dataflow.get(a.address.split('/')[1]!)!;
+    const d = data(a.address);
+    const overwrite = flow.config.writeMode === 'overwrite';
+    const listed = overwrite ? (input.streamFiles[a.address] ?? []) : a.files;
+    const files = await Promise.all(
+      listed.map(async (f) => ({
+        path: join(input.root, f.path),
+        rel: f.path,
+        size: f.size,
+        sha256: await sha256File(join(input.root, f.path)),
+      })),
+    );
+    const { ingestFiles } = await import('../engine/index.js');
+    const firstSeq = (d.ingestSeq ?? 0) + 1;
+    const res = await ingestFiles(await getEngine(), { name: flow.name, config: flow.config }, files, {
+      firstSeq,
+      rejectDir: join(input.root, '.outflow', 'rejects', flow.name),
+    });
+    const at = input.now.toISOString();
+    const perFile = new Map(res.perFile.map((p) => [p.path, p]));
+    let seq = firstSeq;
+    const ingested = files.map((f) => {
+      const p = perFile.get(f.path);
+      const rows = p?.rows ?? 0;
+      const entry = {
+        path: f.rel,
+        size: f.size,
+        sha256: f.sha256,
+        ingestedAt: at,
+        rows,
+        rejected: p?.rejected ?? 0,
+        seqFrom: seq,
+        seqTo: seq + Math.max(rows, 1) - 1,
+      };
+      seq += rows;
+      return entry;
+    });
+    d.ingestedFiles = overwrite ? ingested : [...(d.ingestedFiles ?? []), ...ingested];
+    d.ingestSeq = Math.max(d.ingestSeq ?? 0, res.lastSeq);
+    await save();
+    return `${res.rows} rows from ${files.length} files${res.rejected > 0 ? `, ${res.rejected} rejected (report: ${res.rejectReport})` : ''}`;
+  }
+
+  async function runExport(a: ExportRunAction): Promise<string> {
+    const exp = input.model.resources.Export.get(a.address.split('/')[1]!)!;
+    const conn = input.model.resources.Connection.get(exp.config.destination)!;
+    if (conn.config.type !== 'local') {
+      throw new OutflowError(
+        'destination-not-supported',
+        `destination "${conn.name}" is a ${conn.config.type} connection; this version publishes to local connections only`,
+        { hint: 'use a Connection with type: local for now' },
+      );
+    }
+    const d = data(a.address);
+    const sourceFlow =
+      exp.config.from.dataflow ??
+      input.model.resources.Audience.get(exp.config.from.audience ?? '')?.config.people;
+    const sourceSeq =
+      sourceFlow === undefined ? 0 : (state.resources[`Dataflow/${sourceFlow}`]?.data?.ingestSeq ?? 0);
+    const stagingDir = join(input.root, '.outflow', 'staging', exp.name, a.runId);
+    await rm(stagingDir, { recursive: true, force: true });
+    await mkdir(stagingDir, { recursive: true });
+    const { writeExport } = await import('../engine/index.js');
+    const startedAt = new Date().toISOString();
+    const written = await writeExport(await getEngine(), input.model, exp, {
+      stagingDir,
+      runId: a.runId,
+      now: input.now,
+      sinceSeq: a.mode === 'incremental' ? (d.watermark?.seq ?? 0) : 0,
+    });
+    const manifest: PublicationManifest = {
+      manifestVersion: 1,
+      export: exp.name,
+      runId: a.runId,
+      window: a.window,
+      format: exp.config.format,
+      compression: exp.config.compression ?? 'none',
+      mode: a.mode,
+      createdAt: input.now.toISOString(),
+      rows: written.rows,
+      bytes: written.files.reduce((n, f) => n + f.bytes, 0),
+      files: written.files,
+      ...(written.schema === undefined ? {} : { schema: written.schema }),
+    };
+    const destination = new LocalDestination(resolve(input.root, (conn.config as { root: string }).root));
+    const key =
+      input.backend === undefined
+        ? await publishRun(destination, stagingDir, manifest, '_draft')
+        : await publishRun(destination, stagingDir, manifest);
+    d.runs = [
+      ...(d.runs ?? []),
+      {
+        runId: a.runId,
+        status: 'succeeded' as const,
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        window: a.window,
+        rows: written.rows,
+        files: written.files.map(({ name, rows, bytes, sha256 }) => ({ name, rows, bytes, sha256 })),
+        bytes: manifest.bytes,
+        manifest: key,
+      },
+    ].slice(-100);
+    if (a.mode === 'incremental') d.watermark = { seq: sourceSeq, at: input.now.toISOString() };
+    await save();
+    await rm(stagingDir, { recursive: true, force: true });
+    return `${written.rows} rows in ${written.files.length} files → ${destination.describe(key)}`;
+  }
+
+  async function runDataAction(a: DataAction): Promise<string | undefined> {
+    if (a.type === 'ingest') return runIngest(a);
+    if (a.type === 'export') return runExport(a);
+    throw new OutflowError('not-implemented', `activation syncs are not implemented yet (${a.address})`, {
+      hint: 'set enabled: false on the activation for now',
+    });
+  }
+
+  try {
+    let failed = false;
+    for (const step of pending) {
+      if (failed) {
+        items.push({ item: step.label, status: 'not-executed' });
+        continue;
+      }
+      try {
+        const detail = await step.run();
+        items.push({ item: step.label, status: 'succeeded', ...(detail === undefined ? {} : { detail }) });
+        input.log(`✓ ${step.label}${detail === undefined ? '' : `: ${detail}`}`);
+      } catch (err) {
+        failed = true;
+        const message = err instanceof Error ? err.message : String(err);
+        items.push({ item: step.label, status: 'failed', detail: message });
+        input.log(`✗ ${step.label}: ${message}`);
+        return {
+          items: [
+            ...items,
+            ...pending.slice(items.length).map((s) => ({ item: s.label, status: 'not-executed' as const })),
+          ],
+          error: err,
+        };
+      }
+    }
+    return { items };
+  } finally {
+    await engine?.close();
+  }
+}

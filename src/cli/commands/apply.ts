@@ -1,0 +1,133 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { applyPlan, engineDirectories } from '../../apply/index.js';
+import { findProjectRoot } from '../../config/index.js';
+import { formatDiagnosticsText, hasErrors, OutflowError, summaryLine } from '../../diagnostics/index.js';
+import { diff, hasChanges, type Plan } from '../../plan/index.js';
+import { loadProject } from '../../project/load.js';
+import { renderText } from '../../render/index.js';
+import { acquireLock, emptyState, type StateLock } from '../../state/index.js';
+import type { CommandContext } from '../context.js';
+import { loadSavedPlan } from '../saved-plan.js';
+import { stateLocation } from '../state-location.js';
+import { listStreamFiles } from '../stream-files.js';
+import { OUTFLOW_VERSION } from '../version.js';
+import { checkAddresses, parseNow } from './plan.js';
+
+export interface ApplyOptions {
+  autoApprove?: boolean;
+  target?: string[];
+  now?: string;
+  draft?: boolean;
+}
+
+async function confirm(ctx: CommandContext): Promise<boolean> {
+  if (!ctx.output.interactive) {
+    throw new OutflowError(
+      'approval-required',
+      'apply needs approval, and this is not an interactive terminal',
+      {
+        hint: 'review the plan above, then run "outflow apply --auto-approve" (or apply a saved plan: outflow plan --out plan.json && outflow apply plan.json)',
+      },
+    );
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    const answer = await rl.question('\nApply these changes? Only "yes" is accepted: ');
+    return answer.trim() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+/**
+ * `outflow apply [PLANFILE]`: executes the plan (or a saved one) under the state lock, saving
+ * state after every completed item. Exit 0 when everything was applied, 1 otherwise.
+ */
+export async function applyCommand(
+  ctx: CommandContext,
+  planFile: string | undefined,
+  options: ApplyOptions,
+): Promise<number> {
+  const root = findProjectRoot(ctx.cwd, ctx.dir);
+  const now = parseNow(options.now);
+  const draft = options.draft === true;
+  const project = await loadProject(root, { env: ctx.env });
+  if (project.diagnostics.length > 0)
+    ctx.output.err(formatDiagnosticsText(project.diagnostics, { color: ctx.output.color }));
+  if (hasErrors(project.diagnostics)) {
+    ctx.output.err(`✗ nothing applied: ${summaryLine(project.diagnostics)}`);
+    return 1;
+  }
+  const model = project.model;
+  const loc = stateLocation(root, model.project?.config);
+  let lock: StateLock | undefined;
+  if (!draft) lock = await acquireLock(loc.lockFile, { operation: 'apply' });
+  try {
+    // A draft starts from nothing in an in-memory warehouse: the real state and warehouse are untouched.
+    const state = draft ? undefined : await loc.backend.read();
+    const observed = listStreamFiles(root, model);
+    let plan: Plan;
+    if (planFile !== undefined) {
+      if (draft)
+        throw new OutflowError('invalid-arguments', '--draft cannot apply a saved plan', {
+          hint: 'run "outflow apply --draft" without a plan file',
+        });
+      plan = await loadSavedPlan(resolve(ctx.cwd, planFile), state, model);
+    } else {
+      const targets = checkAddresses('--target', options.target ?? [], model, state);
+      plan = diff(model, state, { now, outflowVersion: OUTFLOW_VERSION, targets, observed });
+    }
+    ctx.output.out(renderText(plan, { color: ctx.output.color }).replace(/\n$/, ''));
+    if (plan.problems.length > 0) return 1;
+    if (!hasChanges(plan)) return 0;
+    if (planFile === undefined && options.autoApprove !== true && !(await confirm(ctx))) {
+      ctx.output.err('Apply cancelled; nothing was changed.');
+      return 1;
+    }
+    const engineConfig = model.project?.config.engine;
+    const dirs = engineDirectories(root, model);
+    await Promise.all(dirs.map((d) => mkdir(d, { recursive: true })));
+    const { openEngine } = await import('../../engine/index.js');
+    const result = await applyPlan(
+      {
+        root,
+        model,
+        plan,
+        state: state ?? emptyState(now, OUTFLOW_VERSION),
+        backend: draft ? undefined : loc.backend,
+        now,
+        version: OUTFLOW_VERSION,
+        streamFiles: observed.streamFiles ?? {},
+        sampleRows: draft ? (model.project?.config.sampleRows ?? 1000) : undefined,
+        log: (line) => ctx.output.out(line),
+      },
+      () =>
+        openEngine({
+          database: draft ? ':memory:' : join(root, engineConfig?.database ?? '.outflow/warehouse.duckdb'),
+          allowedDirectories: dirs,
+          ...(engineConfig?.memoryLimit === undefined ? {} : { memoryLimit: engineConfig.memoryLimit }),
+          ...(engineConfig?.threads === undefined ? {} : { threads: engineConfig.threads }),
+          ...(draft ? { tempDirectory: join(root, '.outflow', 'staging') } : {}),
+        }),
+    );
+    const done = result.items.filter((i) => i.status === 'succeeded').length;
+    if (result.error === undefined) {
+      ctx.output.out(
+        `\nApply complete${draft ? ' (draft: state untouched, files under _draft/)' : ''}: ${done} of ${result.items.length} items done.`,
+      );
+      return 0;
+    }
+    const notDone = result.items
+      .filter((i) => i.status !== 'succeeded')
+      .map((i) => `  ${i.status === 'failed' ? '✗' : '·'} ${i.item}${i.detail ? `: ${i.detail}` : ''}`);
+    ctx.output.err(
+      `\nApply stopped: ${done} of ${result.items.length} items done (saved in state); not done:\n${notDone.join('\n')}`,
+    );
+    if (ctx.debug && result.error instanceof Error && result.error.stack) ctx.output.err(result.error.stack);
+    return 1;
+  } finally {
+    await lock?.release();
+  }
+}

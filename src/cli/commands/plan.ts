@@ -1,0 +1,127 @@
+import { resolve } from 'node:path';
+import { findProjectRoot } from '../../config/index.js';
+import {
+  closest,
+  formatDiagnosticsText,
+  hasErrors,
+  OutflowError,
+  summaryLine,
+} from '../../diagnostics/index.js';
+import { allResources, type Model } from '../../model/index.js';
+import { diff, hasChanges, type Plan } from '../../plan/index.js';
+import { loadProject } from '../../project/load.js';
+import { renderJson, renderMarkdown, renderText } from '../../render/index.js';
+import { parseAddress, type StateDocument, writeFileAtomic } from '../../state/index.js';
+import type { CommandContext } from '../context.js';
+import { stateLocation } from '../state-location.js';
+import { listStreamFiles } from '../stream-files.js';
+import { OUTFLOW_VERSION } from '../version.js';
+
+export { loadSavedPlan } from '../saved-plan.js';
+
+export interface PlanOptions {
+  format: 'text' | 'markdown' | 'json';
+  out?: string;
+  detailedExitcode?: boolean;
+  target?: string[];
+  exclude?: string[];
+  now?: string;
+}
+
+/**
+ * `outflow plan`: what an apply would do. Exit 0 (with --detailed-exitcode: 0 nothing to do,
+ * 2 changes), 1 on invalid config or a plan problem (a protected resource deleted or replaced).
+ * Never takes the state lock and never writes state.
+ */
+export async function planCommand(ctx: CommandContext, options: PlanOptions): Promise<number> {
+  const root = findProjectRoot(ctx.cwd, ctx.dir);
+  const now = parseNow(options.now);
+  const project = await loadProject(root, { env: ctx.env, secretsRequired: false });
+  if (project.diagnostics.length > 0)
+    ctx.output.err(formatDiagnosticsText(project.diagnostics, { color: ctx.output.color }));
+  if (hasErrors(project.diagnostics)) {
+    ctx.output.err(`✗ no plan: ${summaryLine(project.diagnostics)}`);
+    // Tools reading --format json get the reason on stdout too, in the error envelope's shape.
+    if (options.format === 'json')
+      ctx.output.out(
+        JSON.stringify(
+          {
+            error: { code: 'invalid-config', message: `no plan: ${summaryLine(project.diagnostics)}` },
+            diagnostics: project.diagnostics,
+          },
+          null,
+          2,
+        ),
+      );
+    return 1;
+  }
+  const { backend } = stateLocation(root, project.model.project?.config);
+  const state = await backend.read();
+  const targets = checkAddresses('--target', options.target ?? [], project.model, state);
+  const excludes = checkAddresses('--exclude', options.exclude ?? [], project.model, state);
+  const plan = diff(project.model, state, {
+    now,
+    outflowVersion: OUTFLOW_VERSION,
+    targets,
+    excludes,
+    observed: listStreamFiles(root, project.model),
+  });
+  ctx.output.out(render(plan, options.format, ctx.output.color).replace(/\n$/, ''));
+  if (options.out !== undefined) {
+    const file = resolve(ctx.cwd, options.out);
+    await writeFileAtomic(file, renderJson(plan));
+    ctx.output.err(
+      `Saved the plan to ${options.out}; apply exactly this plan with: outflow apply ${options.out}`,
+    );
+  }
+  if (plan.problems.length > 0) return 1;
+  if (options.detailedExitcode === true) return hasChanges(plan) ? 2 : 0;
+  return 0;
+}
+
+function render(plan: Plan, format: PlanOptions['format'], color: boolean): string {
+  if (format === 'json') return renderJson(plan);
+  if (format === 'markdown') return renderMarkdown(plan);
+  return renderText(plan, { color });
+}
+
+/** `--now ISO` (with an offset), or the clock. */
+export function parseNow(text: string | undefined): Date {
+  if (text === undefined) return new Date();
+  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)
+    ? Date.parse(text)
+    : Number.NaN;
+  if (Number.isNaN(ms))
+    throw new OutflowError('invalid-now', `--now "${text}" is not an ISO 8601 time with an offset`, {
+      hint: 'for example --now 2026-11-20T12:00:00Z',
+    });
+  return new Date(ms);
+}
+
+/** Addresses must be KIND/NAME of a resource in the configuration or the state. */
+export function checkAddresses(
+  flag: string,
+  values: string[],
+  model: Model,
+  state: StateDocument | undefined,
+): string[] {
+  const known = [...allResources(model).map((n) => n.address), ...Object.keys(state?.resources ?? {})];
+  for (const value of values) {
+    if (parseAddress(value) === undefined)
+      throw new OutflowError('invalid-address', `${flag} "${value}" is not KIND/NAME`, {
+        hint: 'for example --target Export/buyers_daily',
+      });
+    if (!known.includes(value)) {
+      const near = closest(value, known);
+      throw new OutflowError(
+        'unknown-address',
+        `${flag} ${value}: no such resource in the configuration or state`,
+        {
+          hint:
+            near === undefined ? 'run "outflow state list" to see what is applied' : `did you mean ${near}?`,
+        },
+      );
+    }
+  }
+  return values;
+}

@@ -1,0 +1,305 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { OutflowError } from '../diagnostics/errors.js';
+import type { Model } from '../model/model.js';
+import { DEFAULT_EXPORT_PATH, parseTemplate, renderTemplate } from '../model/path-template.js';
+import type { Export } from '../schema/index.js';
+import type { Engine } from './engine.js';
+import { type ChunkRange, planChunks } from './export-chunks.js';
+import { writeXmlFile } from './export-xml.js';
+import {
+  chunkSelectSql,
+  columnsFlow,
+  copyChunkSql,
+  copyOptions,
+  directPartsSql,
+  directSelectSql,
+  EXPORT_TABLE,
+  type ExportSpec,
+  exportFields,
+  exportQuery,
+  fileExtension,
+  materializeSql,
+  partsSql,
+  type SourceOptions,
+  seqAtSql,
+  seqRangeSelectSql,
+} from './sql/export-sql.js';
+import { quoteIdent, quoteLiteral } from './sql/quote.js';
+import { xmlEventSql, xmlRecordSql } from './sql/xml-sql.js';
+
+export interface WriteExportOptions {
+  /** The run's staging folder (an allowed directory of the engine); files go under it. */
+  stagingDir: string;
+  runId: string;
+  /** The run's time: `{exportTime}`/`{date}` tokens and the audience's `now`. */
+  now: Date;
+  /** Incremental runs: export rows with `_seq > sinceSeq` (dataflow sources only). */
+  sinceSeq?: number;
+  /** Export rows with `_seq <= untilSeq` only. */
+  untilSeq?: number;
+  /** Draft runs: the first N rows only. */
+  limitRows?: number;
+}
+
+export interface ExportedFile {
+  /** Path relative to the staging folder, from the path template. */
+  name: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+  event?: string;
+}
+
+export interface ExportColumn {
+  name: string;
+  type: string;
+  from?: string;
+  expr?: string;
+}
+
+export interface WriteExportResult {
+  files: ExportedFile[];
+  rows: number;
+  /** dataOut exports: the exported columns, their declared types and where they come from. */
+  schema?: ExportColumn[];
+  /** The highest `_seq` exported (dataflow sources with rows). */
+  seqTo?: number;
+}
+
+/** Resolves an Export's source from the model, then writes it (see writeExportSpec). */
+export async function writeExport(
+  engine: Engine,
+  model: Model,
+  exp: { name: string; config: Export },
+  options: WriteExportOptions,
+): Promise<WriteExportResult> {
+  return writeExportSpec(engine, resolveExportSpec(model, exp), options);
+}
+
+export function resolveExportSpec(model: Model, exp: { name: string; config: Export }): ExportSpec {
+  const flows = model.resources.Dataflow;
+  const missing = (kind: string, name: string) =>
+    new OutflowError(
+      'export-unknown-source',
+      `export "${exp.name}" reads ${kind} "${name}", which is not declared`,
+      {
+        hint: `declare the ${kind} or fix export.from`,
+      },
+    );
+  const from = exp.config.from;
+  if (from.audience !== undefined) {
+    const audience = model.resources.Audience.get(from.audience);
+    if (audience === undefined) throw missing('Audience', from.audience);
+    const people = flows.get(audience.config.people);
+    if (people === undefined) throw missing('Dataflow', audience.config.people);
+    const events = audience.config.events === undefined ? undefined : flows.get(audience.config.events);
+    return {
+      name: exp.name,
+      config: exp.config,
+      source: {
+        kind: 'audience',
+        name: audience.name,
+        audience: audience.config,
+        people: { name: people.name, config: people.config },
+        events: events === undefined ? undefined : { name: events.name, config: events.config },
+      },
+    };
+  }
+  const flow = flows.get(from.dataflow ?? '');
+  if (flow === undefined) throw missing('Dataflow', from.dataflow ?? '');
+  return {
+    name: exp.name,
+    config: exp.config,
+    source: { kind: 'dataflow', flow: { name: flow.name, config: flow.config }, events: from.events },
+  };
+}
+
+/**
+ * Writes an export's files under `stagingDir` at the rendered path template, deterministically:
+ * a fixed row order, chunk boundaries that depend only on the data, and file names from the
+ * template, so a re-run writes byte-identical files. No rows, no files.
+ */
+export async function writeExportSpec(
+  engine: Engine,
+  spec: ExportSpec,
+  options: WriteExportOptions,
+): Promise<WriteExportResult> {
+  const config = spec.config;
+  const fields = exportFields(spec);
+  const flow = columnsFlow(spec.source);
+  const xmlEvent =
+    config.format === 'xml' && spec.source.kind === 'dataflow' && flow.config.entity === 'event';
+  const sourceOptions: SourceOptions = {
+    now: options.now,
+    sinceSeq: spec.source.kind === 'dataflow' && config.mode !== 'full' ? options.sinceSeq : undefined,
+    untilSeq: spec.source.kind === 'dataflow' ? options.untilSeq : undefined,
+    limitRows: options.limitRows,
+    xmlEvent,
+  };
+  const template = parseTemplate(config.path ?? DEFAULT_EXPORT_PATH);
+  if (template.problems.length > 0) {
+    throw new OutflowError('export-bad-path', `export "${spec.name}": ${template.problems[0]!.message}`, {
+      hint: template.problems[0]!.hint,
+    });
+  }
+  const ext = fileExtension(config.format, config.compression);
+  const copy = config.format === 'xml' ? undefined : copyOptions(config.format, config.compression);
+
+  // Without chunks rows go straight from the source to each file. Chunked dataflow sources are
+  // cut by `_seq` ranges looked up from a sort of `_seq` alone. Audiences with chunks and drafts
+  // (LIMIT) materialise the rows once, numbered in the export order.
+  const chunked = config.chunk?.maxRows !== undefined || config.chunk?.maxBytes !== undefined;
+  const mode: 'direct' | 'seq' | 'materialized' =
+    options.limitRows !== undefined
+      ? 'materialized'
+      : !chunked
+        ? 'direct'
+        : spec.source.kind === 'dataflow'
+          ? 'seq'
+          : 'materialized';
+  const query = exportQuery(spec, sourceOptions);
+  const items = selectItems(spec, fields, xmlEvent, mode === 'materialized');
+  if (mode === 'materialized') {
+    const materialize = materializeSql(spec, sourceOptions);
+    await engine.run(materialize.sql, materialize.params);
+  }
+  const tmpDir = path.join(options.stagingDir, '.outflow-tmp');
+  try {
+    await mkdir(tmpDir, { recursive: true });
+    const partsQuery = mode === 'materialized' ? partsSql() : directPartsSql(query);
+    const parts = await engine.all(partsQuery.sql, partsQuery.params);
+    const files: ExportedFile[] = [];
+    const names = new Set<string>();
+    let seqTo: number | undefined;
+    for (const [partIndex, partRow] of parts.entries()) {
+      const part = String(partRow.part);
+      const rows = Number(partRow.n);
+      if (partRow.seq !== null) seqTo = Math.max(seqTo ?? 0, Number(partRow.seq));
+      const seqAt = new Map<number, number>();
+      const prepare = async (ranges: readonly ChunkRange[]) => {
+        if (mode !== 'seq') return;
+        const wanted = [...new Set(ranges.flatMap((r) => [r.from, r.to]))].filter((n) => !seqAt.has(n));
+        if (wanted.length === 0) return;
+        const q = seqAtSql(query, part, wanted);
+        for (const row of await engine.all(q.sql, q.params)) seqAt.set(Number(row.rn), Number(row.seq));
+      };
+      const writeRange = async (range: ChunkRange, target: string) => {
+        const select =
+          mode === 'direct'
+            ? directSelectSql(query, part, items)
+            : mode === 'seq'
+              ? seqRangeSelectSql(query, part, seqAt.get(range.from)!, seqAt.get(range.to)!, items)
+              : chunkSelectSql(items ?? fields.map((f) => quoteIdent(f)), part, range.from, range.to);
+        if (copy === undefined) {
+          await writeXmlFile(engine, select, xmlEvent ? 'Events' : 'records', target, config.compression);
+        } else {
+          const q = copyChunkSql(select, quoteLiteral(target), copy);
+          await engine.run(q.sql, q.params);
+        }
+      };
+      const chunks = await planChunks(rows, config.chunk, {
+        prepare,
+        write: writeRange,
+        tempPath: (range) => path.join(tmpDir, `${partIndex}-${range.from}-${range.to}.${ext}`),
+      });
+      for (const [index, chunk] of chunks.entries()) {
+        const name = renderTemplate(template.parts, {
+          export: spec.name,
+          dataset: spec.source.kind === 'dataflow' ? spec.source.flow.name : spec.source.name,
+          runId: options.runId,
+          ...(config.splitBy === 'event' ? { event: part === '' ? 'unknown' : part } : {}),
+          index: index + 1,
+          ext,
+          exportTime: options.now,
+        });
+        if (names.has(name)) {
+          throw new OutflowError(
+            'export-path-collision',
+            `export "${spec.name}": two files would both be named ${name}`,
+            {
+              hint: `put {index}${config.splitBy === 'event' ? ' and {event}' : ''} in the export path template`,
+            },
+          );
+        }
+        names.add(name);
+        const target = path.join(options.stagingDir, name);
+        await mkdir(path.dirname(target), { recursive: true });
+        await rename(chunk.path, target);
+        const { size } = await stat(target);
+        files.push({
+          name,
+          rows: chunk.to - chunk.from + 1,
+          bytes: size,
+          sha256: await sha256File(target),
+          ...(config.splitBy === 'event' ? { event: part } : {}),
+        });
+      }
+    }
+    return {
+      files,
+      rows: files.reduce((n, f) => n + f.rows, 0),
+      ...(config.type === 'dataOut' ? { schema: exportSchema(spec, fields) } : {}),
+      ...(seqTo === undefined || spec.source.kind !== 'dataflow' ? {} : { seqTo }),
+    };
+  } finally {
+    await rm(tmpDir, { recursive: true, force: true });
+    await engine.run(`DROP TABLE IF EXISTS temp.main."${EXPORT_TABLE}"`).catch(() => undefined);
+  }
+}
+
+/** XML: the one select item building each row's XML; other formats: the fields (undefined). */
+function selectItems(
+  spec: ExportSpec,
+  fields: readonly string[],
+  xmlEvent: boolean,
+  materialized: boolean,
+): string[] | undefined {
+  if (spec.config.format !== 'xml') return undefined;
+  if (!xmlEvent) return [xmlRecordSql(fields)];
+  const schema = columnsFlow(spec.source).config.schema;
+  const skip = eventColumns(schema);
+  const refs = materialized
+    ? { ts: '"__ts"', name: '"__name"', pid: schema.personIdentifier === undefined ? undefined : '"__pid"' }
+    : {
+        ts: schema.eventTime === undefined ? 'NULL' : quoteIdent(schema.eventTime),
+        name: quoteIdent(schema.eventName!),
+        pid: schema.personIdentifier === undefined ? undefined : quoteIdent(schema.personIdentifier),
+      };
+  return [
+    xmlEventSql(
+      fields.filter((f) => !skip.has(f)),
+      refs,
+    ),
+  ];
+}
+
+function eventColumns(schema: {
+  eventName?: string;
+  eventTime?: string;
+  personIdentifier?: string;
+}): Set<string> {
+  return new Set(
+    [schema.eventName, schema.eventTime, schema.personIdentifier].filter((c): c is string => c !== undefined),
+  );
+}
+
+function exportSchema(spec: ExportSpec, fields: readonly string[]): ExportColumn[] {
+  const columns = columnsFlow(spec.source).config.schema.columns;
+  return fields.map((name) => {
+    const c = columns.find((x) => x.name === name)!;
+    return {
+      name,
+      type: c.type,
+      ...(c.expr === undefined ? { from: c.from ?? c.name } : { expr: c.expr }),
+    };
+  });
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

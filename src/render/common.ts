@@ -1,0 +1,90 @@
+import {
+  type DataAction,
+  type FieldChange,
+  formatTime,
+  formatValue,
+  type Plan,
+  type ResourceAction,
+  type ResourceChange,
+} from '../plan/index.js';
+
+export const SYMBOL: Record<ResourceAction, string> = {
+  create: '+',
+  update: '~',
+  replace: '-/+',
+  delete: '-',
+  'no-op': ' ',
+};
+
+/** The changes a person reviews: everything but no-ops, in plan order. */
+export function reviewable(plan: Plan): ResourceChange[] {
+  return plan.resourceChanges.filter((c) => c.action !== 'no-op');
+}
+
+/** `Plan: 2 to create, 1 to update, 0 to replace, 0 to delete; 1 breaking; 2 data actions` */
+export function summaryLine(plan: Plan): string {
+  const s = plan.summary;
+  return (
+    `Plan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to delete; ` +
+    `${s.breaking} breaking; ${s.dataActions} data action${s.dataActions === 1 ? '' : 's'}`
+  );
+}
+
+export const NO_CHANGES = 'No changes: the configuration matches the state and no data actions are due.';
+
+/** `~ path: before → after`, `+ path: value`, `- path: value` (secrets already read `(sensitive)`). */
+export function fieldLine(change: FieldChange): string {
+  if (!('before' in change)) return `+ ${change.path}: ${formatValue(change.after)}`;
+  if (!('after' in change)) return `- ${change.path}: ${formatValue(change.before)}`;
+  return `~ ${change.path}: ${formatValue(change.before)} → ${formatValue(change.after)}`;
+}
+
+/** The field lines worth showing for a change (a delete is summed up by its reason). */
+export function fieldLines(change: ResourceChange): string[] {
+  return change.action === 'delete' ? [] : change.changes.map(fieldLine);
+}
+
+/** `Targeted plan: only Export/a, Export/b.` / `Excluded: …` notes; empty when neither was given. */
+export function filterNotes(plan: Plan): string[] {
+  const notes: string[] = [];
+  if (plan.targets !== undefined)
+    notes.push(
+      `Targeted plan: only ${plan.targets.join(', ')}. Other resources are not shown and would not be applied.`,
+    );
+  if (plan.excludes !== undefined)
+    notes.push(`Excluded: ${plan.excludes.join(', ')}. They are not shown and would not be applied.`);
+  return notes;
+}
+
+/** What a data action does, in one line (the reason is shown beside it). */
+export function dataActionDetail(action: DataAction): string {
+  switch (action.type) {
+    case 'ingest': {
+      const shown = action.files.slice(0, 3).map((f) => f.path);
+      const more = action.files.length > shown.length ? `, … ${action.files.length - shown.length} more` : '';
+      return `${action.files.length} file${action.files.length === 1 ? '' : 's'}: ${shown.join(', ')}${more}`;
+    }
+    case 'export': {
+      const to = formatTime(action.window.to);
+      const window =
+        action.window.from === undefined
+          ? `everything up to ${to}`
+          : `(${formatTime(action.window.from)}, ${to}]`;
+      return `run ${action.runId} (${action.mode}), window ${window}`;
+    }
+    case 'activation-sync':
+      return 'sync membership changes';
+  }
+}
+
+export const DATA_ACTION_LABEL: Record<DataAction['type'], string> = {
+  ingest: 'ingest',
+  export: 'export',
+  'activation-sync': 'sync',
+};
+
+export function stateLine(plan: Plan): string {
+  return plan.state.lineage === null
+    ? 'no state yet'
+    : `state serial ${plan.state.serial}, lineage ${plan.state.lineage.slice(0, 8)}`;
+}

@@ -1,0 +1,4 @@
+// Renderers: text, markdown and JSON, all from the one Plan value. Pure.
+export { renderJson } from './json.js';
+export { MARKDOWN_LIMIT, renderMarkdown } from './markdown.js';
+export { renderText, type TextOptions } from './text.js';

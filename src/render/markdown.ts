@@ -1,0 +1,124 @@
+import type { Plan, ResourceChange } from '../plan/index.js';
+import {
+  DATA_ACTION_LABEL,
+  dataActionDetail,
+  fieldLines,
+  filterNotes,
+  NO_CHANGES,
+  reviewable,
+  SYMBOL,
+  stateLine,
+  summaryLine,
+} from './common.js';
+
+/** GitHub refuses comments over 65,536 characters; stay well under. */
+export const MARKDOWN_LIMIT = 60_000;
+// Room kept for the truncation note and the closing lines.
+const RESERVE = 400;
+
+/** The plan as a pull-request comment: summary table, breaking changes first, collapsible details. */
+export function renderMarkdown(plan: Plan, limit = MARKDOWN_LIMIT): string {
+  const changes = reviewable(plan);
+  const s = plan.summary;
+  const head: string[] = [
+    '### outflow plan',
+    '',
+    `**${changes.length === 0 && plan.dataActions.length === 0 ? NO_CHANGES : summaryLine(plan)}**`,
+    '',
+    `<sub>at ${plan.now} · ${stateLine(plan)} · config ${plan.configHash.slice(0, 12)}</sub>`,
+    '',
+    '| Create | Update | Replace | Delete | Breaking | Data actions |',
+    '|---:|---:|---:|---:|---:|---:|',
+    `| ${s.create} | ${s.update} | ${s.replace} | ${s.delete} | ${s.breaking} | ${s.dataActions} |`,
+    '',
+  ];
+  for (const note of filterNotes(plan)) head.push(`> ${note}`, '');
+  if (plan.problems.length > 0) {
+    head.push('#### ❌ Errors: this plan cannot be applied', '');
+    for (const p of plan.problems)
+      head.push(
+        `- **${code(p.address)}**: ${inline(p.message)}${p.hint === undefined ? '' : ` — ${inline(p.hint)}`}`,
+      );
+    head.push('');
+  }
+
+  const blocks: { text: string; counts: boolean }[] = [];
+  const breaking = changes.filter((c) => c.classification === 'breaking');
+  if (breaking.length > 0) {
+    blocks.push({ text: '#### ⚠️ Breaking changes\n', counts: false });
+    for (const c of breaking)
+      blocks.push({
+        text: `- ${code(`${SYMBOL[c.action]} ${c.address}`)} (${c.action})\n${c.breaking.map((b) => `  - ${inline(b)}`).join('\n')}`,
+        counts: true,
+      });
+    blocks.push({ text: '', counts: false });
+  }
+  if (changes.length > 0) {
+    blocks.push({ text: '#### Resource changes\n', counts: false });
+    for (const c of changes) blocks.push({ text: details(c), counts: true });
+  }
+  if (plan.dataActions.length > 0) {
+    blocks.push({
+      text: '#### Data actions\n\n| Action | Resource | What | Why |\n|---|---|---|---|',
+      counts: false,
+    });
+    for (const a of plan.dataActions)
+      blocks.push({
+        text: `| ${DATA_ACTION_LABEL[a.type]} | ${code(a.address)} | ${cell(dataActionDetail(a))} | ${cell(a.reason)} |`,
+        counts: true,
+      });
+    blocks.push({ text: '', counts: false });
+  }
+
+  let text = head.join('\n');
+  let omitted = 0;
+  for (const block of blocks) {
+    if (omitted === 0 && text.length + block.text.length + 1 <= limit - RESERVE) text += `\n${block.text}`;
+    else if (block.counts) omitted++;
+  }
+  if (omitted > 0)
+    text += `\n\n> **truncated: ${omitted} more change${omitted === 1 ? '' : 's'} not shown; run \`outflow plan\` locally** for the full plan.\n`;
+  return `${text.replace(/\n+$/, '')}\n`;
+}
+
+function details(change: ResourceChange): string {
+  const tag =
+    change.classification === 'breaking'
+      ? ' — ⚠️ breaking'
+      : change.classification === 'metadata-only'
+        ? ' — metadata only'
+        : '';
+  const lines = [...fieldLines(change), ...change.breaking.map((b) => `! breaking: ${b}`)];
+  const where = change.file === undefined ? '' : ` (${code(`${change.file}:${change.line}`)})`;
+  const body = [`${inline(change.reason)}${where}`];
+  if (lines.length > 0) {
+    const fence = '`'.repeat(Math.max(3, longestBacktickRun(lines.join('\n')) + 1));
+    body.push('', `${fence}diff`, ...lines, fence);
+  }
+  return [
+    `<details><summary><code>${SYMBOL[change.action]} ${change.address}</code> ${change.action}${tag}</summary>`,
+    '',
+    ...body,
+    '',
+    '</details>',
+    '',
+  ].join('\n');
+}
+
+function longestBacktickRun(text: string): number {
+  return Math.max(0, ...(text.match(/`+/g) ?? []).map((m) => m.length));
+}
+
+function code(text: string): string {
+  const fence = '`'.repeat(longestBacktickRun(text) + 1);
+  return fence.length > 1 ? `${fence} ${text} ${fence}` : `\`${text}\``;
+}
+
+// Text from config (values, reasons) must not turn into markup: escape what Markdown and HTML act on.
+function inline(text: string): string {
+  return text.replace(/[\\`*[\]<|]/g, (ch) => `\\${ch}`).replace(/\r?\n/g, ' ');
+}
+
+function cell(text: string): string {
+  return inline(text);
+}
