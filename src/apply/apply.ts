@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import { LocalDestination, type PublicationManifest, publishRun } from '../destinations/index.js';
 import { OutflowError } from '../diagnostics/index.js';
@@ -32,6 +32,10 @@ async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function describeAction(a: DataAction): string {
@@ -104,6 +108,7 @@ export async function applyPlan(input: ApplyInput, openEngine: () => Promise<Eng
       listed.map(async (f) => ({
         path: join(input.root, f.path),
         rel: f.path,
+        label: f.path,
         size: f.size,
         sha256: await sha256File(join(input.root, f.path)),
       })),
@@ -116,27 +121,24 @@ export async function applyPlan(input: ApplyInput, openEngine: () => Promise<Eng
     });
     const at = input.now.toISOString();
     const perFile = new Map(res.perFile.map((p) => [p.path, p]));
-    let seq = firstSeq;
     const ingested = files.map((f) => {
       const p = perFile.get(f.path);
-      const rows = p?.rows ?? 0;
-      const entry = {
+      return {
         path: f.rel,
         size: f.size,
         sha256: f.sha256,
         ingestedAt: at,
-        rows,
+        rows: p?.rows ?? 0,
         rejected: p?.rejected ?? 0,
-        seqFrom: seq,
-        seqTo: seq + Math.max(rows, 1) - 1,
+        seqFrom: p?.seqFrom ?? firstSeq,
+        seqTo: p?.seqTo ?? firstSeq - 1,
       };
-      seq += rows;
-      return entry;
     });
     d.ingestedFiles = overwrite ? ingested : [...(d.ingestedFiles ?? []), ...ingested];
     d.ingestSeq = Math.max(d.ingestSeq ?? 0, res.lastSeq);
     await save();
-    return `${res.rows} rows from ${files.length} files${res.rejected > 0 ? `, ${res.rejected} rejected (report: ${res.rejectReport})` : ''}`;
+    const report = res.rejectReport === undefined ? '' : relative(input.root, res.rejectReport);
+    return `${plural(res.rows, 'row')} from ${plural(files.length, 'file')}${res.rejected > 0 ? `, ${res.rejected} rejected (report: ${report})` : ''}`;
   }
 
   async function runExport(a: ExportRunAction): Promise<string> {
@@ -155,22 +157,35 @@ export async function applyPlan(input: ApplyInput, openEngine: () => Promise<Eng
       input.model.resources.Audience.get(exp.config.from.audience ?? '')?.config.people;
     const sourceSeq =
       sourceFlow === undefined ? 0 : (state.resources[`Dataflow/${sourceFlow}`]?.data?.ingestSeq ?? 0);
-    const stagingDir = join(input.root, '.outflow', 'staging', exp.name, a.runId);
+    // Recorded before anything is published: a crash after this point is retried with the same
+    // run id, window and rows, so the retry overwrites the same files (invariant 3).
+    const pending = d.pendingRun ?? {
+      runId: a.runId,
+      window: a.window,
+      untilSeq: sourceSeq,
+      startedAt: new Date().toISOString(),
+    };
+    if (input.backend !== undefined && d.pendingRun === undefined) {
+      d.pendingRun = pending;
+      await save();
+    }
+    const stagingDir = join(input.root, '.outflow', 'staging', exp.name, pending.runId);
     await rm(stagingDir, { recursive: true, force: true });
     await mkdir(stagingDir, { recursive: true });
     const { writeExport } = await import('../engine/index.js');
-    const startedAt = new Date().toISOString();
     const written = await writeExport(await getEngine(), input.model, exp, {
       stagingDir,
-      runId: a.runId,
+      runId: pending.runId,
       now: input.now,
       sinceSeq: a.mode === 'incremental' ? (d.watermark?.seq ?? 0) : 0,
+      untilSeq: pending.untilSeq,
+      ...(input.sampleRows === undefined ? {} : { limitRows: input.sampleRows }),
     });
     const manifest: PublicationManifest = {
       manifestVersion: 1,
       export: exp.name,
-      runId: a.runId,
-      window: a.window,
+      runId: pending.runId,
+      window: pending.window,
       format: exp.config.format,
       compression: exp.config.compression ?? 'none',
       mode: a.mode,
@@ -188,21 +203,22 @@ export async function applyPlan(input: ApplyInput, openEngine: () => Promise<Eng
     d.runs = [
       ...(d.runs ?? []),
       {
-        runId: a.runId,
+        runId: pending.runId,
         status: 'succeeded' as const,
-        startedAt,
+        startedAt: pending.startedAt,
         finishedAt: new Date().toISOString(),
-        window: a.window,
+        window: pending.window,
         rows: written.rows,
         files: written.files.map(({ name, rows, bytes, sha256 }) => ({ name, rows, bytes, sha256 })),
         bytes: manifest.bytes,
         manifest: key,
       },
     ].slice(-100);
-    if (a.mode === 'incremental') d.watermark = { seq: sourceSeq, at: input.now.toISOString() };
+    if (a.mode === 'incremental') d.watermark = { seq: pending.untilSeq, at: input.now.toISOString() };
+    delete d.pendingRun;
     await save();
     await rm(stagingDir, { recursive: true, force: true });
-    return `${written.rows} rows in ${written.files.length} files → ${destination.describe(key)}`;
+    return `${plural(written.rows, 'row')} in ${plural(written.files.length, 'file')} → ${relative(input.root, join(destination.root, key))}`;
   }
 
   async function runDataAction(a: DataAction): Promise<string | undefined> {

@@ -8,7 +8,9 @@ import { DEFAULT_EXPORT_PATH, parseTemplate, renderTemplate } from '../model/pat
 import type { Export } from '../schema/index.js';
 import type { Engine } from './engine.js';
 import { type ChunkRange, planChunks } from './export-chunks.js';
+import { resolveExportSpec, sourceOptionsFor } from './export-source.js';
 import { writeXmlFile } from './export-xml.js';
+import { gzipFileParallel } from './parallel-gzip.js';
 import {
   chunkSelectSql,
   columnsFlow,
@@ -23,7 +25,6 @@ import {
   fileExtension,
   materializeSql,
   partsSql,
-  type SourceOptions,
   seqAtSql,
   seqRangeSelectSql,
 } from './sql/export-sql.js';
@@ -79,44 +80,6 @@ export async function writeExport(
   return writeExportSpec(engine, resolveExportSpec(model, exp), options);
 }
 
-export function resolveExportSpec(model: Model, exp: { name: string; config: Export }): ExportSpec {
-  const flows = model.resources.Dataflow;
-  const missing = (kind: string, name: string) =>
-    new OutflowError(
-      'export-unknown-source',
-      `export "${exp.name}" reads ${kind} "${name}", which is not declared`,
-      {
-        hint: `declare the ${kind} or fix export.from`,
-      },
-    );
-  const from = exp.config.from;
-  if (from.audience !== undefined) {
-    const audience = model.resources.Audience.get(from.audience);
-    if (audience === undefined) throw missing('Audience', from.audience);
-    const people = flows.get(audience.config.people);
-    if (people === undefined) throw missing('Dataflow', audience.config.people);
-    const events = audience.config.events === undefined ? undefined : flows.get(audience.config.events);
-    return {
-      name: exp.name,
-      config: exp.config,
-      source: {
-        kind: 'audience',
-        name: audience.name,
-        audience: audience.config,
-        people: { name: people.name, config: people.config },
-        events: events === undefined ? undefined : { name: events.name, config: events.config },
-      },
-    };
-  }
-  const flow = flows.get(from.dataflow ?? '');
-  if (flow === undefined) throw missing('Dataflow', from.dataflow ?? '');
-  return {
-    name: exp.name,
-    config: exp.config,
-    source: { kind: 'dataflow', flow: { name: flow.name, config: flow.config }, events: from.events },
-  };
-}
-
 /**
  * Writes an export's files under `stagingDir` at the rendered path template, deterministically:
  * a fixed row order, chunk boundaries that depend only on the data, and file names from the
@@ -132,13 +95,7 @@ export async function writeExportSpec(
   const flow = columnsFlow(spec.source);
   const xmlEvent =
     config.format === 'xml' && spec.source.kind === 'dataflow' && flow.config.entity === 'event';
-  const sourceOptions: SourceOptions = {
-    now: options.now,
-    sinceSeq: spec.source.kind === 'dataflow' && config.mode !== 'full' ? options.sinceSeq : undefined,
-    untilSeq: spec.source.kind === 'dataflow' ? options.untilSeq : undefined,
-    limitRows: options.limitRows,
-    xmlEvent,
-  };
+  const sourceOptions = sourceOptionsFor(spec, options, xmlEvent);
   const template = parseTemplate(config.path ?? DEFAULT_EXPORT_PATH);
   if (template.problems.length > 0) {
     throw new OutflowError('export-bad-path', `export "${spec.name}": ${template.problems[0]!.message}`, {
@@ -146,7 +103,10 @@ export async function writeExportSpec(
     });
   }
   const ext = fileExtension(config.format, config.compression);
-  const copy = config.format === 'xml' ? undefined : copyOptions(config.format, config.compression);
+  // gzip for text formats is ours: written plain, then compressed in parallel blocks.
+  const ourGzip = config.compression === 'gzip' && config.format !== 'parquet';
+  const copy =
+    config.format === 'xml' ? undefined : copyOptions(config.format, ourGzip ? 'none' : config.compression);
 
   // Without chunks rows go straight from the source to each file. Chunked dataflow sources are
   // cut by `_seq` ranges looked up from a sort of `_seq` alone. Audiences with chunks and drafts
@@ -193,12 +153,15 @@ export async function writeExportSpec(
             : mode === 'seq'
               ? seqRangeSelectSql(query, part, seqAt.get(range.from)!, seqAt.get(range.to)!, items)
               : chunkSelectSql(items ?? fields.map((f) => quoteIdent(f)), part, range.from, range.to);
+        const written = ourGzip ? `${target}.plain` : target;
         if (copy === undefined) {
-          await writeXmlFile(engine, select, xmlEvent ? 'Events' : 'records', target, config.compression);
+          const compression = ourGzip ? 'none' : config.compression;
+          await writeXmlFile(engine, select, xmlEvent ? 'Events' : 'records', written, compression);
         } else {
-          const q = copyChunkSql(select, quoteLiteral(target), copy);
+          const q = copyChunkSql(select, quoteLiteral(written), copy);
           await engine.run(q.sql, q.params);
         }
+        if (ourGzip) await gzipFileParallel(written, target);
       };
       const chunks = await planChunks(rows, config.chunk, {
         prepare,

@@ -12,14 +12,13 @@ export {
 export {
   type ExportColumn,
   type ExportedFile,
-  resolveExportSpec,
   type WriteExportOptions,
   type WriteExportResult,
   writeExport,
   writeExportSpec,
 } from './export.js';
 export { type ChunkRange, fixedRanges, parseByteSize } from './export-chunks.js';
-export { escapeAttribute, escapeText } from './export-xml.js';
+export { countExportRows, resolveExportSpec } from './export-source.js';
 export {
   checkExpression,
   checkExpressions,
@@ -43,3 +42,4 @@ export { sqlType } from './sql/column-types.js';
 export type { ExportSource, ExportSpec } from './sql/export-sql.js';
 export { datasetTable } from './sql/ingest-sql.js';
 export { quoteIdent, quoteLiteral } from './sql/quote.js';
+export { xmlAttribute, xmlTextSql } from './sql/xml-sql.js';

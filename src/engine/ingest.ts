@@ -11,6 +11,7 @@ import {
   createDatasetSql,
   createRejectsSql,
   datasetColumns,
+  discardUnrecordedSql,
   dropDatasetSql,
   dropTempSql,
   firstRejectsSql,
@@ -46,6 +47,8 @@ export interface IngestFile {
   /** Absolute path inside one of the engine's allowed directories. */
   path: string;
   sha256: string;
+  /** How the file is named in the dataset's `_file` column, reject reports and errors (default: path). */
+  label?: string;
 }
 
 export interface IngestOptions {
@@ -75,6 +78,11 @@ export interface IngestResult {
   /** The last `_seq` handed out (firstSeq - 1 when no row was inserted). */
   lastSeq: number;
   perFile: IngestFileResult[];
+  /**
+   * Rows found with `_seq >= firstSeq` and removed first: left by an earlier ingest that
+   * committed but was not recorded in state (a crash in between). Normally 0.
+   */
+  discarded: number;
 }
 
 /**
@@ -114,6 +122,10 @@ export async function ingestFiles(
   try {
     if (writeMode !== 'overwrite') await checkExistingTable(engine, flow);
     await run(createDatasetSql(flow.name, config, writeMode === 'overwrite'));
+    const discarded =
+      writeMode === 'overwrite'
+        ? 0
+        : (await run(discardUnrecordedSql(flow.name, options.firstSeq))).rowsChanged;
     await run(createRejectsSql());
     let seq = options.firstSeq;
     const perFile: IngestFileResult[] = [];
@@ -137,8 +149,8 @@ export async function ingestFiles(
       );
       const rows = Number(counts?.ok ?? 0);
       const rejected = Number(counts?.bad ?? 0);
-      if (rejected > 0) await run(collectRejectsSql(columns, file.path));
-      if (rows > 0) await run(insertStagedSql(flow.name, columns, seq - line0, file.path));
+      if (rejected > 0) await run(collectRejectsSql(columns, file.label ?? file.path));
+      if (rows > 0) await run(insertStagedSql(flow.name, columns, seq - line0, file.label ?? file.path));
       // Each record of the file has its own sequence number; rejected ones leave gaps.
       perFile.push({ path: file.path, rows, rejected, seqFrom: seq, seqTo: seq + rows + rejected - 1 });
       seq += rows + rejected;
@@ -171,6 +183,7 @@ export async function ingestFiles(
       ...(rejectReport === undefined ? {} : { rejectReport }),
       lastSeq: seq - 1,
       perFile,
+      discarded,
     };
   } catch (error) {
     await engine.run('ROLLBACK').catch(() => undefined);

@@ -61,6 +61,20 @@ export function dataActions(
   const timezone = model.project?.config.timezone ?? 'UTC';
   const nowIso = now.toISOString();
   for (const node of model.resources.Export.values()) {
+    const pending = history(node.address)?.pendingRun;
+    const c0 = node.config;
+    const mode0 = c0.mode ?? (c0.from.audience === undefined ? 'incremental' : 'full');
+    if (pending !== undefined && c0.enabled !== false) {
+      out.push({
+        type: 'export',
+        address: node.address,
+        runId: pending.runId,
+        mode: mode0,
+        window: pending.window,
+        reason: `retrying interrupted run ${pending.runId} (same files, same rows)`,
+      });
+      continue;
+    }
     const runs = history(node.address)?.runs ?? [];
     const lastRun = runs.filter((r) => r.status === 'succeeded').at(-1)?.window.to;
     const c = node.config;
@@ -71,7 +85,7 @@ export function dataActions(
       type: 'export',
       address: node.address,
       runId: exportRunId(node.name, window),
-      mode: c.mode ?? 'incremental',
+      mode: mode0,
       window,
       reason: due.reason,
     });

@@ -17,6 +17,7 @@ export type {
   ExportRunFile,
   ExportRunStatus,
   IngestedFile,
+  PendingRun,
   ResourceAddress,
   ResourceData,
   ResourceState,

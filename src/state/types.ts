@@ -37,6 +37,8 @@ export interface ResourceData {
   watermark?: Watermark;
   /** Exports: recent runs, oldest first. */
   runs?: ExportRun[];
+  /** Exports: a run that started publishing and was not recorded as succeeded; retried as is. */
+  pendingRun?: PendingRun;
   /** Activations: last successful sync per audience name. */
   syncMarks?: Record<string, SyncMark>;
 }
@@ -58,6 +60,13 @@ export interface Watermark {
 }
 
 export type ExportRunStatus = 'succeeded' | 'failed' | 'skipped';
+
+export interface PendingRun {
+  runId: string;
+  window: { from?: string; to: string };
+  untilSeq: number;
+  startedAt: string;
+}
 
 export interface ExportRun {
   runId: string;

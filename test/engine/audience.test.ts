@@ -270,4 +270,26 @@ describe('audiences', () => {
       ),
     ).toThrow(expect.objectContaining({ code: 'audience-unknown-column', hint: 'did you mean "country"?' }));
   });
+
+  it('judges traits on the latest row per person (append keeps history)', async () => {
+    const flow = dataflow(
+      'people2',
+      [
+        { name: 'userid', type: 'integer' },
+        { name: 'country', type: 'string' },
+      ],
+      { schema: { personIdentifier: 'userid' } },
+    );
+    const v1 = box.write('people2/1.csv', 'userid,country\n1,FR\n2,FR\n');
+    const v2 = box.write('people2/2.csv', 'userid,country\n1,DE\n');
+    const r1 = await ingestFiles(box.engine, flow, [fileRef(v1)], { firstSeq: 1, rejectDir: box.rejects });
+    await ingestFiles(box.engine, flow, [fileRef(v2)], { firstSeq: r1.lastSeq + 1, rejectDir: box.rejects });
+    const fr = { ...audience([{ have: { trait: 'country', op: '=', value: 'FR' } }]), people: 'people2' };
+    expect(await audienceMembers(box.engine, fr, flow, undefined, NOW)).toEqual([2]);
+    await expect(
+      audienceMembers(box.engine, audience([{ did: 'buy' }]), flow, undefined, NOW),
+    ).rejects.toMatchObject({
+      code: 'audience-no-events',
+    });
+  });
 });

@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  escapeAttribute,
-  escapeText,
   fixedRanges,
   ingestFiles,
   parseByteSize,
   sqlType,
   writeExportSpec,
+  xmlAttribute,
+  xmlTextSql,
 } from '../../src/engine/index.js';
 import { insertStagedSql, keepLatestPerPersonSql } from '../../src/engine/sql/dataset-sql.js';
 import { copyOptions, fileExtension, materializeSql } from '../../src/engine/sql/export-sql.js';
@@ -196,8 +196,12 @@ describe('export SQL', () => {
     ]);
   });
 
-  it('escapes XML text and attributes', () => {
-    expect(escapeText('a<b>&c\r\u0001\uD800')).toBe('a&lt;b&gt;&amp;c&#13;\uFFFD\uFFFD');
-    expect(escapeAttribute('say "hi"\n')).toBe('say &quot;hi&quot;&#10;');
+  it('escapes XML text in SQL and attributes in JS', async () => {
+    expect(xmlTextSql('$1')).toBe(
+      "replace(replace(replace(replace(regexp_replace(CAST($1 AS VARCHAR), '[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x{FFFE}\\x{FFFF}]', '\uFFFD', 'g'), '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), chr(13), '&#13;')",
+    );
+    const [row] = await box.engine.all(`SELECT ${xmlTextSql('$1')} AS t`, ['a<b>&c\r\u0001\uFFFF\tok 🎉']);
+    expect(row).toEqual({ t: 'a&lt;b&gt;&amp;c&#13;\uFFFD\uFFFD\tok 🎉' });
+    expect(xmlAttribute('say "hi"\n<&>')).toBe('say &quot;hi&quot;&#10;&lt;&amp;&gt;');
   });
 });

@@ -2,7 +2,14 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ExportSpec, ingestFiles, writeExportSpec } from '../../src/engine/index.js';
+import {
+  countExportRows,
+  type ExportSpec,
+  ingestFiles,
+  writeExport,
+  writeExportSpec,
+} from '../../src/engine/index.js';
+import { emptyModel, type KindMap, type Model, type ResourceNode } from '../../src/model/index.js';
 import type { Export } from '../../src/schema/index.js';
 import { csv, dataflow, fileRef, parseCsv, random, type Sandbox, sandbox, sha256 } from './data-support.js';
 
@@ -230,6 +237,19 @@ describe('writeExport', () => {
     },
   );
 
+  it('applies maxRows and maxBytes together', async () => {
+    const out = await write(spec({ format: 'ndjson', chunk: { maxRows: 50, maxBytes: '4KB' } }));
+    for (const f of out.files) {
+      expect(f.rows).toBeLessThanOrEqual(50);
+      expect(f.bytes).toBeLessThanOrEqual(4096);
+    }
+    expect(out.rows).toBe(first.length + late.length);
+    const lines = out.files.flatMap((f) => out.read(f.name).toString('utf8').trim().split('\n'));
+    expect(lines.map((l) => (JSON.parse(l) as { userid: number }).userid)).toEqual(
+      [...first, ...late].map((e) => e.userid),
+    );
+  });
+
   it.each([
     ['parquet', 'zstd'],
     ['parquet', 'snappy'],
@@ -376,6 +396,59 @@ describe('writeExport', () => {
         .sort()
         .flatMap((e) => firstTen.filter((x) => x.event === e).map(csvRow)),
     );
+  });
+
+  it('writes the XML event layout from materialised rows (drafts) the same way', async () => {
+    const stagingDir = path.join(box.staging, `run-${run++}`);
+    const draft = await writeExportSpec(box.engine, spec({ format: 'xml' }), {
+      stagingDir,
+      runId: 'd',
+      now: NOW,
+      limitRows: 3,
+    });
+    const full = await write(spec({ format: 'xml' }));
+    const xml = readFileSync(path.join(stagingDir, draft.files[0]!.name), 'utf8');
+    const events = (text: string) => text.split('  <Event>\n').slice(1);
+    expect(events(xml)).toHaveLength(3);
+    expect(events(xml).map((e) => e.replace('  </Event>\n</Events>\n', '  </Event>\n'))).toEqual(
+      events(full.read(full.files[0]!.name).toString('utf8')).slice(0, 3),
+    );
+  });
+
+  it('resolves the source from the model and counts rows before writing', async () => {
+    const model: Model = emptyModel();
+    const node = <K extends keyof KindMap>(kind: K, name: string, config: KindMap[K]) =>
+      ({
+        kind,
+        name,
+        address: `${kind}/${name}`,
+        config,
+        file: 'x.yaml',
+        locate: () => ({ file: 'x.yaml', line: 1, column: 1 }),
+      }) as unknown as ResourceNode<K>;
+    model.resources.Dataflow.set('events', node('Dataflow', 'events', eventsFlow.config));
+    const exp = node(
+      'Export',
+      'buys',
+      spec({ format: 'ndjson', mode: 'incremental', from: { dataflow: 'events', events: ['buy'] } }).config,
+    );
+    model.resources.Export.set('buys', exp);
+    const since = 100;
+    const until = first.length + 50;
+    const want = [...first, ...late].filter((e, i) => e.event === 'buy' && i + 1 > since && i + 1 <= until);
+    expect(
+      await countExportRows(box.engine, spec(exp.config), { now: NOW, sinceSeq: since, untilSeq: until }),
+    ).toBe(want.length);
+    const stagingDir = path.join(box.staging, `run-${run++}`);
+    const out = await writeExport(box.engine, model, exp, {
+      stagingDir,
+      runId: 'm',
+      now: NOW,
+      sinceSeq: since,
+      untilSeq: until,
+    });
+    expect(out.rows).toBe(want.length);
+    expect(out.seqTo).toBeLessThanOrEqual(until);
   });
 
   it('refuses a path template that would give two files one name', async () => {

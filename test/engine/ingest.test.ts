@@ -188,6 +188,30 @@ describe('ingestFiles', () => {
     ]);
   });
 
+  it('re-ingests files whose earlier ingest was never recorded in state, without duplicates', async () => {
+    const v1 = box.write('users/1.csv', 'id,email,first_name,last_name,signup_at,score\n1,a@x,A,A,,\n');
+    const v2 = box.write(
+      'users/2.csv',
+      'id,email,first_name,last_name,signup_at,score\n2,b@x,B,B,,\n3,c@x,C,C,,\n',
+    );
+    const r1 = await ingestFiles(box.engine, flow(), [fileRef(v1)], { firstSeq: 1, rejectDir: box.rejects });
+    // The ingest of v2 commits, then the process dies before state records it (ingestSeq stays 1).
+    await ingestFiles(box.engine, flow(), [fileRef(v2)], {
+      firstSeq: r1.lastSeq + 1,
+      rejectDir: box.rejects,
+    });
+    const again = await ingestFiles(box.engine, flow(), [fileRef(v2)], {
+      firstSeq: r1.lastSeq + 1,
+      rejectDir: box.rejects,
+    });
+    expect(again.discarded).toBe(2);
+    expect(await box.engine.all('SELECT userid, _seq FROM ds_users ORDER BY _seq')).toEqual([
+      { userid: 1, _seq: 1 },
+      { userid: 2, _seq: 2 },
+      { userid: 3, _seq: 3 },
+    ]);
+  });
+
   it('reads JSON arrays, NDJSON and Parquet', async () => {
     const events = dataflow('ev', [
       { name: 'userid', type: 'bigint', mandatory: true },
@@ -224,6 +248,35 @@ describe('ingestFiles', () => {
       { userid: 1, ts: '2024-05-01T08:00:00.000Z', props: '{"a":[1,"x"]}', ok: true },
       { userid: 2, ts: null, props: null, ok: false },
       { userid: 4, ts: '2024-05-01T08:00:00.000Z', props: '{"k":1}', ok: true },
+    ]);
+  });
+
+  it('honours CSV options: no header, delimiter, quote, null string, skipped lines', async () => {
+    const file = box.write('opts/a.txt', "# exported by X\n7|'a|b'|NULL\n8|'it''s'|x\n");
+    const opts = dataflow(
+      'opts',
+      [
+        { name: 'id', type: 'integer', from: 'column0' },
+        { name: 'label', type: 'string', from: 'column1' },
+        { name: 'extra', type: 'string', from: 'column2' },
+      ],
+      {
+        source: {
+          type: 'streamFile',
+          path: 'data/opts/*',
+          format: 'csv',
+          csv: { header: false, delimiter: '|', quote: "'", escape: "'", nullString: 'NULL', skipRows: 1 },
+        },
+      },
+    );
+    const result = await ingestFiles(box.engine, opts, [fileRef(file)], {
+      firstSeq: 1,
+      rejectDir: box.rejects,
+    });
+    expect(result.rows).toBe(2);
+    expect(await box.engine.all('SELECT id, label, extra, _line FROM ds_opts ORDER BY _seq')).toEqual([
+      { id: 7, label: 'a|b', extra: null, _line: 2 },
+      { id: 8, label: "it's", extra: 'x', _line: 3 },
     ]);
   });
 

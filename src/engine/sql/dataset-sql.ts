@@ -36,6 +36,18 @@ export function tableColumnsSql(table: string): Sql {
   };
 }
 
+/**
+ * Rows with `_seq >= firstSeq` come from an ingest that committed to the warehouse but was never
+ * recorded in state (a crash in between): they are removed before the same files are ingested
+ * again, so state stays the source of truth and no row is stored twice.
+ */
+export function discardUnrecordedSql(flowName: string, firstSeq: number): Sql {
+  return {
+    sql: `DELETE FROM ${quoteIdent(datasetTable(flowName))} WHERE _seq >= CAST($1 AS BIGINT)`,
+    params: [firstSeq],
+  };
+}
+
 export function dropDatasetSql(flowName: string): Sql {
   return { sql: `DROP TABLE IF EXISTS ${quoteIdent(datasetTable(flowName))}`, params: [] };
 }

@@ -28,8 +28,7 @@ function element(expr: string, open: string, close: string): string {
 
 /** An escaped attribute value (for names; computed here, spliced as a quoted literal). */
 export function xmlAttribute(value: string): string {
-  return value
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD')
+  return xmlChars(value)
     .replaceAll('&', '&amp;')
     .replaceAll('<', '&lt;')
     .replaceAll('>', '&gt;')
@@ -77,4 +76,19 @@ export function xmlEventSql(props: readonly string[], refs: XmlEventRefs): strin
     propsSql,
     "'  </Event>\n') AS x",
   ].join(', ');
+}
+
+/** Characters XML 1.0 cannot carry (C0 controls but tab, LF, CR; lone surrogates; U+FFFE/F) → U+FFFD. */
+function xmlChars(value: string): string {
+  let out = '';
+  for (const ch of value) {
+    const c = ch.codePointAt(0)!;
+    const bad =
+      (c < 0x20 && c !== 9 && c !== 10 && c !== 13) ||
+      (c >= 0xd800 && c <= 0xdfff) ||
+      c === 0xfffe ||
+      c === 0xffff;
+    out += bad ? '\uFFFD' : ch;
+  }
+  return out;
 }
