@@ -74,9 +74,9 @@ describe('outflow binary', () => {
     const dir = mkdtempSync(join(tmpdir(), 'outflow-color-'));
     writeFileSync(join(dir, 'outflow.yaml'), 'kind: Projct\nname: p\n');
     const plain = await run(['validate'], { cwd: dir });
-    expect(plain.stderr).not.toMatch(/\u001b\[/);
+    expect(plain.stderr).not.toContain('\u001b[');
     const forced = await run(['validate'], { cwd: dir, env: { FORCE_COLOR: '1', NO_COLOR: '' } });
-    expect(forced.stderr).toMatch(/\u001b\[/);
+    expect(forced.stderr).toContain('\u001b[');
   });
 
   it('schema prints the combined schema, and --format json gives stable codes', async () => {

@@ -17,7 +17,12 @@ describe('generated files', () => {
   it('every schema field has a description and every pattern a maxLength', () => {
     const problems: string[] = [];
     const walk = (node: unknown, path: string) => {
-      if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${path}/${i}`));
+      if (Array.isArray(node)) {
+        node.forEach((n, i) => {
+          walk(n, `${path}/${i}`);
+        });
+        return;
+      }
       if (node === null || typeof node !== 'object') return;
       const o = node as Record<string, unknown>;
       if (typeof o.pattern === 'string' && typeof o.maxLength !== 'number')
