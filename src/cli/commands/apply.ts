@@ -82,7 +82,7 @@ export async function applyCommand(
     ctx.output.out(renderText(plan, { color: ctx.output.color }).replace(/\n$/, ''));
     if (plan.problems.length > 0) return 1;
     if (!hasChanges(plan)) return 0;
-    if (planFile === undefined && options.autoApprove !== true && !(await confirm(ctx))) {
+    if (planFile === undefined && !draft && options.autoApprove !== true && !(await confirm(ctx))) {
       ctx.output.err('Apply cancelled; nothing was changed.');
       return 1;
     }
