@@ -4,6 +4,7 @@ import { errorToEnvelope, OutflowError } from '../diagnostics/index.js';
 import { type ApplyOptions, applyCommand } from './commands/apply.js';
 import { initCommand } from './commands/init.js';
 import { type PlanOptions, planCommand } from './commands/plan.js';
+import { type PreviewOptions, previewAudienceCommand } from './commands/preview.js';
 import { schemaCommand } from './commands/schema.js';
 import { stateListCommand, stateShowCommand, stateUnlockCommand } from './commands/state.js';
 import { validateCommand } from './commands/validate.js';
@@ -65,6 +66,14 @@ function buildProgram(
     .option('--target <address>', 'only this resource, KIND/NAME (repeatable)', collect, [])
     .option('--exclude <address>', 'leave this resource out, KIND/NAME (repeatable)', collect, [])
     .option('--now <iso>', 'plan for this time instead of the clock (for reproducible plans)')
+    .option(
+      '--base <ref>',
+      'plan the change from the config at this git ref (e.g. origin/main) to the work tree',
+    )
+    .option('--no-data', 'skip the data impact (audience sizes, rows to send) computed on the warehouse')
+    .addOption(
+      new Option('--fail-on <what>', 'exit 1 when the plan has breaking changes').choices(['breaking']),
+    )
     .action(wrap((ctx, opts) => planCommand(ctx, opts as PlanOptions)));
 
   program
@@ -78,6 +87,17 @@ function buildProgram(
     .action(
       wrap((ctx, planfile, opts) => applyCommand(ctx, planfile as string | undefined, opts as ApplyOptions)),
     );
+
+  program
+    .command('preview')
+    .description('preview data without changing anything')
+    .command('audience')
+    .description('member count and a sample of an audience, computed on the warehouse (read-only)')
+    .argument('<name>', 'the Audience')
+    .option('--now <iso>', 'evaluate the audience windows at this time instead of the clock')
+    .option('--sample <n>', 'how many members to show (default 10)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(wrap((ctx, name, opts) => previewAudienceCommand(ctx, name as string, opts as PreviewOptions)));
 
   const state = program.command('state').description('inspect the stored state and break a stale lock');
   state

@@ -116,3 +116,35 @@ describe('outflow apply', () => {
     expect(state.resources['Export/events_out'].data?.runs).toBeUndefined();
   });
 });
+
+describe('outflow preview audience', () => {
+  it('prints the member count and a sample, and suggests a name for a typo', async () => {
+    const dir = makeProject();
+    const before = await runCli(['-C', dir, 'preview', 'audience', 'recent_buyers']);
+    expect(before.code).toBe(1);
+    expect(before.stderr).toMatch(/error\[no-warehouse\]/);
+    expect((await runCli(['-C', dir, 'apply', '--auto-approve', '--now', NOW])).code).toBe(0);
+    const res = await runCli([
+      '-C',
+      dir,
+      'preview',
+      'audience',
+      'recent_buyers',
+      '--now',
+      NOW,
+      '--format',
+      'json',
+    ]);
+    expect(res.code, res.stderr).toBe(0);
+    const body = JSON.parse(res.stdout) as { count: number; sample: Record<string, unknown>[] };
+    // The same members the export published (the export is the audience's snapshot at NOW).
+    const manifest = files(join(dir, 'out')).find(
+      (f) => f.includes('buyers_daily') && f.includes('_manifest-'),
+    )!;
+    expect(body.count).toBe(JSON.parse(readFileSync(join(dir, 'out', manifest), 'utf8')).rows);
+    expect(body.sample.length).toBe(Math.min(10, body.count));
+    const typo = await runCli(['-C', dir, 'preview', 'audience', 'recent_buyer']);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(/did you mean "recent_buyers"\?/);
+  });
+});
