@@ -55,3 +55,39 @@ describe('config loader', () => {
     expect(() => findProjectRoot(empty)).toThrow(/no outflow.yaml found/);
   });
 });
+
+describe('fast and careful YAML paths agree', () => {
+  it('gives the same documents for every fixture and example file', async () => {
+    const { readdirSync, readFileSync, statSync } = await import('node:fs');
+    const { parseCareful } = await import('../../src/config/yaml-document.js');
+    const roots = [
+      join(import.meta.dirname, '..', 'fixtures'),
+      join(import.meta.dirname, '..', '..', 'examples'),
+      join(import.meta.dirname, '..', '..', 'flows'),
+    ];
+    const files: string[] = [];
+    const walk = (d: string) => {
+      for (const e of readdirSync(d)) {
+        const p = join(d, e);
+        if (statSync(p).isDirectory()) walk(p);
+        else if (/\.ya?ml$/.test(e)) files.push(p);
+      }
+    };
+    roots.forEach(walk);
+    expect(files.length).toBeGreaterThan(50);
+    let fastUsed = 0;
+    for (const path of files) {
+      const text = readFileSync(path).toString('utf8');
+      const file = { path, text };
+      const fast = parseConfigFile(file);
+      const careful = parseCareful(file);
+      expect(fast.diagnostics, path).toEqual(careful.diagnostics);
+      expect(
+        fast.documents.map((d) => [d.index, d.value]),
+        path,
+      ).toEqual(careful.documents.map((d) => [d.index, d.value]));
+      if (fast.documents.some((d, i) => d.locate !== careful.documents[i]?.locate)) fastUsed++;
+    }
+    expect(fastUsed).toBeGreaterThan(30);
+  });
+});

@@ -28,13 +28,17 @@ export const credentialsAreReferences: Rule = ({ model, env, fileReadable, secre
         path.length === 1 &&
         typeof field === 'string' &&
         CREDENTIAL_FIELDS.has(field);
-      const pos = node.locate(path);
-      if (typeof field === 'string' && SECRET_FIELDS.has(field)) delete pos.source;
+      // Positions are looked up only for findings: locating means walking the YAML tree.
+      const at = () => {
+        const pos = node.locate(path);
+        if (typeof field === 'string' && SECRET_FIELDS.has(field)) delete pos.source;
+        return pos;
+      };
       if (!isCredential) {
         if (looksLikeReference(value)) {
           out.push(
             errorAt(
-              pos,
+              at(),
               'reference-not-allowed',
               `${path.join('.')}: \${env:…} / \${file:…} references are resolved only in credential fields`,
               `credential fields are ${[...CREDENTIAL_FIELDS].join(', ')}; write a literal value here`,
@@ -42,6 +46,7 @@ export const credentialsAreReferences: Rule = ({ model, env, fileReadable, secre
           );
         }
         if (/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]+@/i.test(value)) {
+          const pos = at();
           delete pos.source;
           out.push(
             errorAt(
@@ -59,7 +64,7 @@ export const credentialsAreReferences: Rule = ({ model, env, fileReadable, secre
         if (looksLikeReference(value))
           out.push(
             errorAt(
-              pos,
+              at(),
               'invalid-reference',
               `${String(field)}: a reference must be the whole value, like \${env:NAME}`,
               'references are not interpolated inside longer strings',
@@ -71,7 +76,7 @@ export const credentialsAreReferences: Rule = ({ model, env, fileReadable, secre
       if (problem !== undefined)
         out.push(
           report(
-            pos,
+            at(),
             'unresolved-secret',
             `${node.address} ${String(field)}: ${problem.message}`,
             problem.hint,
