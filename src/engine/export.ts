@@ -171,7 +171,7 @@ export async function writeExportSpec(
       for (const [index, chunk] of chunks.entries()) {
         const name = renderTemplate(template.parts, {
           export: spec.name,
-          dataset: spec.source.kind === 'dataflow' ? spec.source.flow.name : spec.source.name,
+          dataset: spec.source.kind === 'dataflow' ? spec.source.flow.config.schema.name : spec.source.name,
           runId: options.runId,
           ...(config.splitBy === 'event' ? { event: part === '' ? 'unknown' : part } : {}),
           index: index + 1,

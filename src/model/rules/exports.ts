@@ -86,15 +86,6 @@ export const exportOptionsFit: Rule = ({ model }) => {
           'use mode: full (the default for audiences)',
         ),
       );
-    if (c.format === 'xml' && c.chunk?.maxBytes !== undefined)
-      out.push(
-        warningAt(
-          exp.locate(['chunk', 'maxBytes']),
-          'approximate-chunk',
-          'XML files are split by size after each record, so a file may exceed maxBytes by one record',
-          'use maxRows for exact XML chunks',
-        ),
-      );
   }
   return out;
 };
