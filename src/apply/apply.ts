@@ -8,8 +8,9 @@ import { OutflowError } from '../diagnostics/index.js';
 import type { Engine } from '../engine/index.js';
 import type { Model } from '../model/index.js';
 import type { DataAction, ExportRunAction, IngestAction, Plan } from '../plan/index.js';
-import { recordApplied } from '../plan/index.js';
+import { recordApplied, runConfigHash } from '../plan/index.js';
 import { nextRevision, type ResourceData, type StateBackend, type StateDocument } from '../state/index.js';
+import { anchorSchedule, checkRowLimit, skippedRun } from './limits.js';
 import type { ApplyResult, ItemResult } from './result.js';
 
 export interface ApplyInput {
@@ -157,6 +158,27 @@ export async function applyPlan(input: ApplyInput, openEngine: () => Promise<Eng
       input.model.resources.Audience.get(exp.config.from.audience ?? '')?.config.people;
     const sourceSeq =
       sourceFlow === undefined ? 0 : (state.resources[`Dataflow/${sourceFlow}`]?.data?.ingestSeq ?? 0);
+    const sinceSeq = a.mode === 'incremental' ? (d.watermark?.seq ?? 0) : 0;
+    // The run's clock is its window end, so a retry or a catch-up slot sees the same `now`.
+    const runNow = new Date((d.pendingRun ?? a).window.to);
+    let warning: string | undefined;
+    if (d.pendingRun === undefined && exp.config.limits !== undefined) {
+      const limit = await checkRowLimit(await getEngine(), input.model, exp, {
+        now: runNow,
+        sinceSeq,
+        untilSeq: sourceSeq,
+      });
+      if (limit?.action === 'skip') {
+        d.runs = [...(d.runs ?? []), skippedRun(a, limit, runConfigHash(exp.config))].slice(-100);
+        anchorSchedule(d, exp.config, a.window.to);
+        await save();
+        return `skipped: ${limit.reason}`;
+      }
+      if (limit !== undefined) {
+        warning = limit.reason;
+        input.log(`! ${a.address}: ${limit.reason}`);
+      }
+    }
     // Recorded before anything is published: a crash after this point is retried with the same
     // run id, window and rows, so the retry overwrites the same files (invariant 3).
     const pending = d.pendingRun ?? {
@@ -176,8 +198,8 @@ export async function applyPlan(input: ApplyInput, openEngine: () => Promise<Eng
     const written = await writeExport(await getEngine(), input.model, exp, {
       stagingDir,
       runId: pending.runId,
-      now: input.now,
-      sinceSeq: a.mode === 'incremental' ? (d.watermark?.seq ?? 0) : 0,
+      now: runNow,
+      sinceSeq,
       untilSeq: pending.untilSeq,
       ...(input.sampleRows === undefined ? {} : { limitRows: input.sampleRows }),
     });
@@ -212,9 +234,12 @@ export async function applyPlan(input: ApplyInput, openEngine: () => Promise<Eng
         files: written.files.map(({ name, rows, bytes, sha256 }) => ({ name, rows, bytes, sha256 })),
         bytes: manifest.bytes,
         manifest: key,
+        ...(warning === undefined ? {} : { reason: warning }),
+        configHash: runConfigHash(exp.config),
       },
     ].slice(-100);
     if (a.mode === 'incremental') d.watermark = { seq: pending.untilSeq, at: input.now.toISOString() };
+    anchorSchedule(d, exp.config, pending.window.to);
     delete d.pendingRun;
     await save();
     await rm(stagingDir, { recursive: true, force: true });

@@ -5,9 +5,12 @@ import { type ApplyOptions, applyCommand } from './commands/apply.js';
 import { initCommand } from './commands/init.js';
 import { type PlanOptions, planCommand } from './commands/plan.js';
 import { type PreviewOptions, previewAudienceCommand } from './commands/preview.js';
+import { type RunOptions, runCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
 import { stateListCommand, stateShowCommand, stateUnlockCommand } from './commands/state.js';
+import { runsCommand, type StatusOptions, statusCommand } from './commands/status.js';
 import { validateCommand } from './commands/validate.js';
+import { type WatchOptions, watchCommand } from './commands/watch.js';
 import type { CommandContext } from './context.js';
 import { type Output, processOutput } from './output.js';
 
@@ -99,6 +102,30 @@ function buildProgram(
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(wrap((ctx, name, opts) => previewAudienceCommand(ctx, name as string, opts as PreviewOptions)));
 
+  program
+    .command('run')
+    .description('run the due (or named) exports of the applied config: ingest what they read, then publish')
+    .argument('[names...]', 'exports or activations to run now, due or not (default: the due ones)')
+    .option('--due', 'also run everything that is due (the default when no names are given)')
+    .option('--now <iso>', 'run as of this time instead of the clock (schedules, windows)')
+    .option('--wait <duration>', 'wait this long for the state lock (30s, 2m) instead of failing at once')
+    .option('--force', 'run named exports even when they are disabled (enabled: false)')
+    .action(wrap((ctx, names, opts) => runCommand(ctx, names as string[], opts as RunOptions)));
+
+  program
+    .command('status')
+    .description('one row per export and activation: schedule, enabled, last run, next due')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--now <iso>', 'compute "next due" as of this time instead of the clock')
+    .action(wrap((ctx, opts) => statusCommand(ctx, opts as StatusOptions)));
+
+  program
+    .command('runs')
+    .description("an export's run history with the manifest of each run")
+    .argument('<name>', 'the Export')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(wrap((ctx, name, opts) => runsCommand(ctx, name as string, opts as StatusOptions)));
+
   const state = program.command('state').description('inspect the stored state and break a stale lock');
   state
     .command('list')
@@ -114,6 +141,13 @@ function buildProgram(
     .description('remove the state lock left by a crashed apply or run, and say whose it was')
     .option('--force', 'remove it even when the holder still seems to be running')
     .action(wrap((ctx, opts) => stateUnlockCommand(ctx, opts as { force?: boolean })));
+
+  program
+    .command('watch')
+    .description('re-validate and re-plan on every save of outflow.yaml or flows/**; never applies')
+    .option('--draft', 'after each valid change, run a draft apply (sampleRows rows into _draft/)')
+    .option('--now <iso>', 'plan for this time instead of the clock')
+    .action(wrap((ctx, opts) => watchCommand(ctx, opts as WatchOptions)));
 
   program
     .command('schema')

@@ -1,7 +1,8 @@
 import type { Model } from '../model/index.js';
-import type { ResourceState, StateDocument } from '../state/index.js';
-import { sha256Hex } from './canonical.js';
-import { scheduleDue } from './due.js';
+import type { Activation, Export } from '../schema/index.js';
+import type { ResourceData, ResourceState, StateDocument } from '../state/index.js';
+import { canonicalJson, sha256Hex } from './canonical.js';
+import { type DueInput, scheduleDue } from './due.js';
 import type { DataAction, ResourceAction } from './types.js';
 
 /** What the caller saw outside the config: stream files per dataflow address (project-relative). */
@@ -19,7 +20,7 @@ export function exportRunId(exportName: string, window: { from?: string; to: str
 /**
  * The data work an apply would do at `now`: ingest new stream files, run due exports, sync due
  * activations. `actions` says what happens to each resource; a replaced or created resource
- * starts with no data history.
+ * starts with no data history. `runNow` addresses run whether due or not (`outflow run NAME`).
  */
 export function dataActions(
   model: Model,
@@ -27,6 +28,7 @@ export function dataActions(
   actions: ReadonlyMap<string, ResourceAction>,
   now: Date,
   observed: Observed,
+  options: { runNow?: ReadonlySet<string> } = {},
 ): DataAction[] {
   const history = (address: string): ResourceState['data'] => {
     const action = actions.get(address);
@@ -60,44 +62,114 @@ export function dataActions(
   }
   const timezone = model.project?.config.timezone ?? 'UTC';
   const nowIso = now.toISOString();
+  const runNow = options.runNow ?? new Set<string>();
   for (const node of model.resources.Export.values()) {
-    const pending = history(node.address)?.pendingRun;
-    const c0 = node.config;
-    const mode0 = c0.mode ?? (c0.from.audience === undefined ? 'incremental' : 'full');
-    if (pending !== undefined && c0.enabled !== false) {
+    const data = history(node.address);
+    const pending = data?.pendingRun;
+    const c = node.config;
+    const mode = c.mode ?? (c.from.audience === undefined ? 'incremental' : 'full');
+    if (pending !== undefined && (c.enabled !== false || runNow.has(node.address))) {
       out.push({
         type: 'export',
         address: node.address,
         runId: pending.runId,
-        mode: mode0,
+        mode,
         window: pending.window,
         reason: `retrying interrupted run ${pending.runId} (same files, same rows)`,
       });
       continue;
     }
-    const runs = history(node.address)?.runs ?? [];
-    const lastRun = runs.filter((r) => r.status === 'succeeded').at(-1)?.window.to;
-    const c = node.config;
-    const due = scheduleDue({ schedule: c.schedule, enabled: c.enabled !== false, now, lastRun, timezone });
+    const runs = data?.runs ?? [];
+    const lastSucceeded = runs.filter((r) => r.status === 'succeeded').at(-1)?.window.to;
+    if (runNow.has(node.address)) {
+      const window = { ...(lastSucceeded === undefined ? {} : { from: lastSucceeded }), to: nowIso };
+      const runId = exportRunId(node.name, window);
+      out.push({ type: 'export', address: node.address, runId, mode, window, reason: 'run now (named)' });
+      continue;
+    }
+    const due = scheduleDue(exportDueInput(node.config, data, now, timezone));
     if (!due.due) continue;
-    const window = { ...(due.from === undefined ? {} : { from: due.from }), to: nowIso };
-    out.push({
-      type: 'export',
-      address: node.address,
-      runId: exportRunId(node.name, window),
-      mode: mode0,
-      window,
-      reason: due.reason,
-    });
+    let from = due.from;
+    for (const run of due.runs) {
+      const window = { ...(from === undefined ? {} : { from }), to: run.to };
+      out.push({
+        type: 'export',
+        address: node.address,
+        runId: exportRunId(node.name, window),
+        mode,
+        window,
+        reason: run.reason,
+      });
+      from = run.to;
+    }
   }
   for (const node of model.resources.Activation.values()) {
-    const marks = Object.values(history(node.address)?.syncMarks ?? {}).map((m) => m.at);
-    const lastRun = marks.length === 0 ? undefined : marks.sort().at(-1);
     const c = node.config;
-    const due = scheduleDue({ schedule: c.schedule, enabled: c.enabled !== false, now, lastRun, timezone });
+    if (runNow.has(node.address)) {
+      out.push({ type: 'activation-sync', address: node.address, reason: 'run now (named)' });
+      continue;
+    }
+    const due = scheduleDue(activationDueInput(c, history(node.address), now, timezone));
     if (due.due) out.push({ type: 'activation-sync', address: node.address, reason: due.reason });
   }
   return out;
+}
+
+/** A hash of what an export run depends on (description and labels left out): `once` reruns when it changes. */
+export function runConfigHash(config: Export): string {
+  const { description: _d, labels: _l, ...rest } = config;
+  return sha256Hex(canonicalJson(rest)).slice(0, 16);
+}
+
+/**
+ * The schedule's view of an export's history: the last run that counts (succeeded or skipped; for
+ * `once`, only runs under the current config) and the `every` anchor.
+ */
+export function exportDueInput(
+  config: Export,
+  data: ResourceData | undefined,
+  now: Date,
+  timezone: string,
+): DueInput {
+  const hash = runConfigHash(config);
+  const counted = (data?.runs ?? []).filter(
+    (r) =>
+      (r.status === 'succeeded' || r.status === 'skipped') &&
+      (config.schedule === undefined ||
+        !('once' in config.schedule) ||
+        r.configHash === undefined ||
+        r.configHash === hash),
+  );
+  const schedule = config.schedule;
+  const anchor =
+    schedule !== undefined && 'every' in schedule && data?.scheduleAnchor?.every === schedule.every
+      ? data.scheduleAnchor.at
+      : undefined;
+  return {
+    schedule,
+    enabled: config.enabled !== false,
+    now,
+    lastRun: counted.at(-1)?.window.to,
+    anchor,
+    timezone,
+  };
+}
+
+/** The schedule's view of an activation: its last successful sync. */
+export function activationDueInput(
+  config: Activation,
+  data: ResourceData | undefined,
+  now: Date,
+  timezone: string,
+): DueInput {
+  const marks = Object.values(data?.syncMarks ?? {}).map((m) => m.at);
+  return {
+    schedule: config.schedule,
+    enabled: config.enabled !== false,
+    now,
+    lastRun: marks.length === 0 ? undefined : marks.sort().at(-1),
+    timezone,
+  };
 }
 
 function count(n: number, noun: string): string {

@@ -18,6 +18,25 @@ export interface DiffOptions {
   excludes?: readonly string[];
   /** Stream files seen by the caller, for ingest actions. */
   observed?: Observed;
+  /** False: resource changes only, no data actions (watch mode after its first plan). Default true. */
+  dataActions?: boolean;
+  /** Normalised configs and hashes by config object, reused across plans (watch mode); never mutate them. */
+  memo?: NormalizeMemo;
+}
+
+export type NormalizeMemo = WeakMap<object, { config: NormalizedConfig; hash: string }>;
+
+/** A resource's normalised config and its hash, from `memo` when the config object was seen before. */
+export function normalizedWithHash(
+  node: ResourceNode,
+  memo?: NormalizeMemo,
+): { config: NormalizedConfig; hash: string } {
+  const known = memo?.get(node.config);
+  if (known !== undefined) return known;
+  const config = normalizeResource(node);
+  const entry = { config, hash: configHash(config) };
+  memo?.set(node.config, entry);
+  return entry;
 }
 
 const KIND_ORDER = ['Project', 'Connection', 'Dataflow', 'Audience', 'Export', 'Activation'];
@@ -27,8 +46,7 @@ export function diff(model: Model, state: StateDocument | undefined, options: Di
   const changes: ResourceChange[] = [];
   const desired = new Map<string, string>();
   for (const node of allResources(model)) {
-    const after = normalizeResource(node);
-    const hash = configHash(after);
+    const { config: after, hash } = normalizedWithHash(node, options.memo);
     desired.set(node.address, hash);
     changes.push(changeOf(node, after, hash, state?.resources[node.address]));
   }
@@ -39,9 +57,12 @@ export function diff(model: Model, state: StateDocument | undefined, options: Di
   const included = addressFilter(options.targets, options.excludes);
   const resourceChanges = changes.filter((c) => included(c.address));
   const actions = new Map(changes.map((c) => [c.address, c.action]));
-  const data = dataActions(model, state, actions, options.now, options.observed ?? {}).filter((a) =>
-    included(a.address),
-  );
+  const data =
+    options.dataActions === false
+      ? []
+      : dataActions(model, state, actions, options.now, options.observed ?? {}).filter((a) =>
+          included(a.address),
+        );
   const problems = resourceChanges.flatMap(protectionProblems);
   const count = (action: string) => resourceChanges.filter((c) => c.action === action).length;
   return {

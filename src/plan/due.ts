@@ -3,12 +3,21 @@ import { durationMs } from '../model/index.js';
 import type { Schedule } from '../schema/index.js';
 import { formatTime } from './format-value.js';
 
+/** One run a due schedule asks for: the end of its window (the run's `now`) and why. */
+export interface DueRun {
+  to: string;
+  reason: string;
+}
+
 /** Whether a scheduled export or activation should run at `now`, and why (or why not). */
 export type DueDecision =
   | {
       due: true;
-      reason: string /** Start of the window (exclusive); absent for "everything". */;
+      reason: string;
+      /** Start of the first run's window (exclusive); absent for "everything". */
       from?: string;
+      /** One entry per run, oldest first: one for `catchUp: skip`, one per missed slot for `all`. */
+      runs: DueRun[];
     }
   | { due: false; reason: string };
 
@@ -16,52 +25,121 @@ export interface DueInput {
   schedule: Schedule | undefined;
   enabled: boolean;
   now: Date;
-  /** `window.to` of the last successful run (or sync); undefined when it never ran. */
+  /**
+   * `window.to` of the last run that counts for the schedule (succeeded or skipped); for `once`,
+   * the last such run under the current config. Undefined when it never ran.
+   */
   lastRun: string | undefined;
+  /** `every`: when the current interval first ran; slots are anchor + k·N (defaults to lastRun). */
+  anchor?: string | undefined;
   /** The zone cron schedules without their own `timezone` are evaluated in. */
   timezone: string;
 }
 
+/** At most this many catch-up runs at once (`catchUp: all`); older missed slots fold into the first. */
+export const MAX_CATCH_UP_RUNS = 100;
+
 /**
- * `once` is due until it has run; `every: Nh` when the last run is at least N hours old;
- * `cron` when a tick fell in (last run, now]; anything never run is due; `enabled: false` never.
+ * `once` is due until it has run under its current config; `every: Nh` when a slot
+ * (anchor + k·N hours) fell in (last run, now]; `cron` when a tick fell in (last run, now];
+ * anything never run is due; `enabled: false` never. Missed slots give one run (`catchUp: skip`,
+ * ending at `now`) or one run per slot (`catchUp: all`, each ending at its slot).
  */
 export function scheduleDue(input: DueInput): DueDecision {
   const { schedule, now, lastRun } = input;
   if (!input.enabled) return { due: false, reason: 'schedule off (enabled: false)' };
-  if (schedule === undefined) return { due: false, reason: 'no schedule (run it with outflow run)' };
-  const last = lastRun === undefined ? 'never ran' : `last run ${formatTime(lastRun)}`;
-  const since = lastRun === undefined ? {} : { from: lastRun };
+  if (schedule === undefined) return { due: false, reason: 'no schedule (run it with outflow run NAME)' };
+  const nowIso = now.toISOString();
   if ('once' in schedule) {
     if (lastRun !== undefined) return { due: false, reason: `once: already ran (${formatTime(lastRun)})` };
     const lookback = schedule.once.lookback;
+    const reason = `schedule due: once${lookback === undefined ? '' : ` (lookback ${lookback})`}, never ran`;
     const from =
       lookback === undefined ? {} : { from: new Date(now.getTime() - durationMs(lookback)).toISOString() };
-    return {
-      due: true,
-      reason: `schedule due: once${lookback === undefined ? '' : ` (lookback ${lookback})`}, never ran`,
-      ...from,
-    };
+    return { due: true, reason, ...from, runs: [{ to: nowIso, reason }] };
   }
+  const label = scheduleLabel(schedule, input.timezone);
+  if (lastRun === undefined) {
+    const reason = `schedule due: ${label}, never ran`;
+    return { due: true, reason, runs: [{ to: nowIso, reason }] };
+  }
+  const slots = missedSlots(schedule, input, lastRun);
+  const last = `last run ${formatTime(lastRun)}`;
+  if (slots.length === 0) return { due: false, reason: `not due: ${label}, ${last}` };
+  // `every` reasons read "every 4h, last run …"; cron reasons name the tick.
+  const at = (slot: string) => ('cron' in schedule ? ` ticked at ${formatTime(slot)}` : '');
+  if (schedule.catchUp !== 'all') {
+    const missed = slots.length === 1 ? '' : `, ${slots.length} slots missed (catchUp: skip runs once)`;
+    const reason = `schedule due: ${label}${at(slots[0]!)}${missed}, ${last}`;
+    return { due: true, reason, from: lastRun, runs: [{ to: nowIso, reason }] };
+  }
+  const kept = slots.slice(-MAX_CATCH_UP_RUNS);
+  const runs = kept.map((to, i) => ({
+    to,
+    reason:
+      kept.length === 1
+        ? `schedule due: ${label}${at(to)}, ${last}`
+        : `schedule due: ${label}, catch-up run ${i + 1} of ${kept.length} (slot ${formatTime(to)})`,
+  }));
+  const reason =
+    kept.length === 1
+      ? runs[0]!.reason
+      : `schedule due: ${label}, ${kept.length} missed slots (catchUp: all)`;
+  return { due: true, reason, from: lastRun, runs };
+}
+
+/**
+ * When the schedule next wants to run after its last run (undefined: never again). A time at or
+ * before `now` means it is due now.
+ */
+export function nextDue(input: DueInput): Date | undefined {
+  const { schedule, lastRun } = input;
+  if (!input.enabled || schedule === undefined) return undefined;
+  if (lastRun === undefined) return input.now;
+  if ('once' in schedule) return undefined;
   if ('every' in schedule) {
-    const label = `every ${schedule.every}`;
-    if (lastRun === undefined) return { due: true, reason: `schedule due: ${label}, never ran` };
-    const elapsed = now.getTime() - Date.parse(lastRun);
-    return elapsed >= durationMs(schedule.every)
-      ? { due: true, reason: `schedule due: ${label}, ${last}`, ...since }
-      : { due: false, reason: `not due: ${label}, ${last}` };
+    const step = durationMs(schedule.every);
+    const anchor = Date.parse(input.anchor ?? lastRun);
+    const k = Math.floor((Date.parse(lastRun) - anchor) / step);
+    return new Date(anchor + (k + 1) * step);
+  }
+  return nextTick(schedule.cron, schedule.timezone ?? input.timezone, lastRun) ?? undefined;
+}
+
+/** `every 4h`, `cron "0 3 * * *" (Europe/Paris)`: how reasons name a schedule. */
+function scheduleLabel(schedule: Exclude<Schedule, { once: unknown }>, timezone: string): string {
+  return 'every' in schedule
+    ? `every ${schedule.every}`
+    : `cron "${schedule.cron}" (${schedule.timezone ?? timezone})`;
+}
+
+// Slot times in (lastRun, now], oldest first; only the newest MAX_CATCH_UP_RUNS + 1 are returned.
+function missedSlots(
+  schedule: Exclude<Schedule, { once: unknown }>,
+  input: DueInput,
+  lastRun: string,
+): string[] {
+  const now = input.now.getTime();
+  const out: string[] = [];
+  if ('every' in schedule) {
+    const step = durationMs(schedule.every);
+    const anchor = Date.parse(input.anchor ?? lastRun);
+    const kLast = Math.floor((Date.parse(lastRun) - anchor) / step);
+    const kNow = Math.floor((now - anchor) / step);
+    for (let k = Math.max(kLast + 1, kNow - MAX_CATCH_UP_RUNS); k <= kNow; k++)
+      out.push(new Date(anchor + k * step).toISOString());
+    return out;
   }
   const timezone = schedule.timezone ?? input.timezone;
-  const label = `cron "${schedule.cron}" (${timezone})`;
-  if (lastRun === undefined) return { due: true, reason: `schedule due: ${label}, never ran` };
-  const tick = nextTick(schedule.cron, timezone, lastRun);
-  if (tick !== null && tick.getTime() <= now.getTime())
-    return {
-      due: true,
-      reason: `schedule due: ${label} ticked at ${formatTime(tick.toISOString())}, ${last}`,
-      ...since,
-    };
-  return { due: false, reason: `not due: ${label}, ${last}` };
+  let after = lastRun;
+  // Every tick is walked (an hourly cron down for a month is ~720 steps); only the newest are kept.
+  for (let i = 0; i < 20_000; i++) {
+    const tick = nextTick(schedule.cron, timezone, after);
+    if (tick === null || tick.getTime() > now) break;
+    after = tick.toISOString();
+    out.push(after);
+  }
+  return out.slice(-(MAX_CATCH_UP_RUNS + 1));
 }
 
 // Croner's time-zone arithmetic is slow next to everything else in a plan, and many exports share

@@ -75,6 +75,51 @@ export interface PlanProblem {
   hint?: string;
 }
 
+/** `plan --base REF`: the config at REF's merge base with HEAD was taken as applied. */
+export interface PlanBase {
+  /** The ref as given, e.g. `origin/main`. */
+  ref: string;
+  /** The commit the base config was read at. */
+  commit: string;
+  /** Config files that differ between the base and the work tree (their resources come first). */
+  changedFiles: string[];
+  /** Set when the base config could not be used, e.g. "base config has errors; plan shows head only". */
+  warning?: string;
+}
+
+/** Member count of a changed audience before → after, on the warehouse at `now`. */
+export interface AudienceImpact {
+  address: string;
+  before?: number;
+  after?: number;
+  added?: number;
+  removed?: number;
+  /** Why the numbers are missing, e.g. "not computed: exceeded 10 s". */
+  notComputed?: string;
+}
+
+/** What the next run of a due export would send. */
+export interface ExportImpact {
+  address: string;
+  runId: string;
+  rows?: number;
+  /** Estimated from the chunk settings (and the estimated bytes). */
+  files?: number;
+  /** Estimated from the bytes per row of the last successful run; absent without one. */
+  bytes?: number;
+  notComputed?: string;
+}
+
+/** Data impact, computed on the local warehouse (read-only) after the plan; absent with `--no-data`. */
+export interface PlanImpact {
+  /** The warehouse, project-relative. */
+  warehouse: string;
+  audiences: AudienceImpact[];
+  exports: ExportImpact[];
+  /** Why nothing was computed, e.g. the warehouse could not be opened (another process holds it). */
+  notComputed?: string;
+}
+
 export interface Plan {
   formatVersion: typeof PLAN_FORMAT_VERSION;
   outflowVersion: string;
@@ -92,6 +137,10 @@ export interface Plan {
   targets?: string[];
   /** `--exclude` addresses: left out of the plan. */
   excludes?: string[];
+  /** Set by `plan --base REF`. */
+  base?: PlanBase;
+  /** Set when a warehouse exists and `--no-data` was not given. */
+  impact?: PlanImpact;
   summary: {
     create: number;
     update: number;

@@ -21,6 +21,7 @@ export type {
   ResourceAddress,
   ResourceData,
   ResourceState,
+  ScheduleAnchor,
   StateBackend,
   StateDocument,
   SyncMark,

@@ -39,6 +39,8 @@ export interface ResourceData {
   runs?: ExportRun[];
   /** Exports: a run that started publishing and was not recorded as succeeded; retried as is. */
   pendingRun?: PendingRun;
+  /** Exports with `every`: when the current interval first ran; slots are this plus k·N hours. */
+  scheduleAnchor?: ScheduleAnchor;
   /** Activations: last successful sync per audience name. */
   syncMarks?: Record<string, SyncMark>;
 }
@@ -56,6 +58,12 @@ export interface IngestedFile {
 
 export interface Watermark {
   seq: number;
+  at: string;
+}
+
+export interface ScheduleAnchor {
+  /** The `every` value the anchor belongs to; a different interval starts a new anchor. */
+  every: string;
   at: string;
 }
 
@@ -80,7 +88,10 @@ export interface ExportRun {
   bytes: number;
   /** Name of the run's manifest file; empty when nothing was published. */
   manifest: string;
+  /** Why the run failed or was skipped, or a warning it ran with (limits.maxRows exceeded). */
   reason?: string;
+  /** Hash of the export config the run was made under (`once` runs again when it changes). */
+  configHash?: string;
 }
 
 export interface ExportRunFile {

@@ -17,7 +17,8 @@ const validatePlan = ajv.compile(
 );
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
-const cases = readdirSync(fixtures).filter((d) => d.startsWith('plan-'));
+// plan-base-* cases need a git repository: test/git/plan-base.test.ts runs them.
+const cases = readdirSync(fixtures).filter((d) => d.startsWith('plan-') && !d.startsWith('plan-base-'));
 const NOW = ['--now', '2026-11-20T12:00:00Z'];
 // Expected exit codes with --detailed-exitcode: 0 nothing to do, 2 changes, 1 plan problems.
 const EXIT: Record<string, number> = { 'plan-noop': 0, 'plan-reorder': 0, 'plan-protected': 1 };

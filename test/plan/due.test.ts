@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { exportRunId, scheduleDue } from '../../src/plan/index.js';
+import { exportDueInput, exportRunId, runConfigHash, scheduleDue } from '../../src/plan/index.js';
+import type { Export } from '../../src/schema/index.js';
 
 const now = new Date('2026-11-20T12:00:00Z');
 const due = (schedule: Parameters<typeof scheduleDue>[0]['schedule'], lastRun?: string, enabled = true) =>
@@ -7,11 +8,12 @@ const due = (schedule: Parameters<typeof scheduleDue>[0]['schedule'], lastRun?: 
 
 describe('scheduleDue', () => {
   it('every: due once N hours have passed since the last successful run, or when it never ran', () => {
-    expect(due({ every: '4h' })).toEqual({ due: true, reason: 'schedule due: every 4h, never ran' });
+    expect(due({ every: '4h' })).toMatchObject({ due: true, reason: 'schedule due: every 4h, never ran' });
     expect(due({ every: '4h' }, '2026-11-20T08:00:00.000Z')).toEqual({
       due: true,
       reason: 'schedule due: every 4h, last run 2026-11-20T08:00Z',
       from: '2026-11-20T08:00:00.000Z',
+      runs: [{ to: now.toISOString(), reason: 'schedule due: every 4h, last run 2026-11-20T08:00Z' }],
     });
     expect(due({ every: '4h' }, '2026-11-20T08:00:01.000Z').due).toBe(false);
   });
@@ -34,6 +36,7 @@ describe('scheduleDue', () => {
       due: true,
       reason: 'schedule due: once (lookback 30d), never ran',
       from: '2026-10-21T12:00:00.000Z',
+      runs: [{ to: now.toISOString(), reason: 'schedule due: once (lookback 30d), never ran' }],
     });
     expect(due({ once: {} }, '2026-11-01T00:00:00.000Z').due).toBe(false);
   });
@@ -55,5 +58,48 @@ describe('exportRunId', () => {
     expect(exportRunId('buyers', { ...w })).toBe(id);
     expect(exportRunId('sellers', w)).not.toBe(id);
     expect(exportRunId('buyers', { to: w.to })).not.toBe(id);
+  });
+});
+
+describe('exportDueInput', () => {
+  const config = {
+    kind: 'Export',
+    name: 'once_export',
+    type: 'segment',
+    from: { dataflow: 'events' },
+    destination: 'out',
+    format: 'csv',
+    schedule: { once: { lookback: '45d' } },
+  } as unknown as Export;
+  const run = (configHash: string | undefined, status: 'succeeded' | 'skipped' | 'failed' = 'succeeded') => ({
+    runId: 'r1',
+    status,
+    startedAt: '2026-11-19T00:00:00.000Z',
+    finishedAt: '2026-11-19T00:00:01.000Z',
+    window: { to: '2026-11-19T00:00:00.000Z' },
+    rows: 1,
+    files: [],
+    bytes: 0,
+    manifest: '',
+    ...(configHash === undefined ? {} : { configHash }),
+  });
+  const input = (c: Export, runs: ReturnType<typeof run>[]) => exportDueInput(c, { runs }, now, 'UTC');
+
+  it('once: runs again only when the config it ran under changed (description and labels aside)', () => {
+    const hash = runConfigHash(config);
+    expect(scheduleDue(input(config, [run(hash)])).due).toBe(false);
+    expect(scheduleDue(input({ ...config, description: 'edited' }, [run(hash)])).due).toBe(false);
+    expect(scheduleDue(input({ ...config, fields: ['userid'] }, [run(hash)])).due).toBe(true);
+    expect(scheduleDue(input(config, [run(hash, 'failed')])).due).toBe(true);
+    expect(scheduleDue(input(config, [run(hash, 'skipped')])).due).toBe(false);
+    expect(scheduleDue(input(config, [run(undefined)])).due).toBe(false); // runs recorded before hashes
+  });
+
+  it('every: the anchor belongs to one interval; a new interval starts from its first run', () => {
+    const every = { ...config, schedule: { every: '4h' } } as Export;
+    const anchor = { every: '4h', at: '2026-11-18T22:00:00.000Z' };
+    expect(exportDueInput(every, { scheduleAnchor: anchor }, now, 'UTC').anchor).toBe(anchor.at);
+    const six = { ...config, schedule: { every: '6h' } } as Export;
+    expect(exportDueInput(six, { scheduleAnchor: anchor }, now, 'UTC').anchor).toBeUndefined();
   });
 });

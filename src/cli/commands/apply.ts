@@ -1,7 +1,6 @@
-import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { applyPlan, engineDirectories } from '../../apply/index.js';
+import { applyPlan } from '../../apply/index.js';
 import { findProjectRoot } from '../../config/index.js';
 import { formatDiagnosticsText, hasErrors, OutflowError, summaryLine } from '../../diagnostics/index.js';
 import { diff, hasChanges, type Plan } from '../../plan/index.js';
@@ -9,6 +8,7 @@ import { loadProject } from '../../project/load.js';
 import { renderText } from '../../render/index.js';
 import { acquireLock, emptyState, type StateLock } from '../../state/index.js';
 import type { CommandContext } from '../context.js';
+import { openProjectEngine } from '../open-project-engine.js';
 import { loadSavedPlan } from '../saved-plan.js';
 import { stateLocation } from '../state-location.js';
 import { listStreamFiles } from '../stream-files.js';
@@ -86,10 +86,6 @@ export async function applyCommand(
       ctx.output.err('Apply cancelled; nothing was changed.');
       return 1;
     }
-    const engineConfig = model.project?.config.engine;
-    const dirs = engineDirectories(root, model);
-    await Promise.all(dirs.map((d) => mkdir(d, { recursive: true })));
-    const { openEngine } = await import('../../engine/index.js');
     const result = await applyPlan(
       {
         root,
@@ -103,14 +99,7 @@ export async function applyCommand(
         sampleRows: draft ? (model.project?.config.sampleRows ?? 1000) : undefined,
         log: (line) => ctx.output.out(line),
       },
-      () =>
-        openEngine({
-          database: draft ? ':memory:' : join(root, engineConfig?.database ?? '.outflow/warehouse.duckdb'),
-          allowedDirectories: dirs,
-          ...(engineConfig?.memoryLimit === undefined ? {} : { memoryLimit: engineConfig.memoryLimit }),
-          ...(engineConfig?.threads === undefined ? {} : { threads: engineConfig.threads }),
-          ...(draft ? { tempDirectory: join(root, '.outflow', 'staging') } : {}),
-        }),
+      () => openProjectEngine(root, model, { draft }),
     );
     const done = result.items.filter((i) => i.status === 'succeeded').length;
     if (result.error === undefined) {

@@ -37,6 +37,7 @@ export function maximalState(): StateDocument {
     appliedAt: '2024-05-01T03:00:00.000Z',
     data: {
       watermark: { seq: 10, at: '2024-05-01T04:00:00.000Z' },
+      scheduleAnchor: { every: '4h', at: '2024-05-01T00:00:00.000Z' },
       pendingRun: {
         runId: '20240501T080000Z-0a1b2c3d',
         window: { from: '2024-05-01T04:00:00.000Z', to: '2024-05-01T08:00:00.000Z' },
@@ -55,6 +56,7 @@ export function maximalState(): StateDocument {
           bytes: 512,
           manifest: 'buyers_daily/_manifest-20240501T0400-1a2b.json',
           reason: 'schedule due',
+          configHash: '0123456789abcdef',
         },
       ],
     },

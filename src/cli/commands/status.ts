@@ -1,0 +1,105 @@
+import { join } from 'node:path';
+import { findProjectRoot } from '../../config/index.js';
+import {
+  closest,
+  formatDiagnosticsText,
+  hasErrors,
+  OutflowError,
+  summaryLine,
+} from '../../diagnostics/index.js';
+import { diff, formatTime } from '../../plan/index.js';
+import { loadProject } from '../../project/load.js';
+import { formatBytes, renderStatusText, statusRows, table } from '../../render/index.js';
+import type { CommandContext } from '../context.js';
+import { stateLocation } from '../state-location.js';
+import { OUTFLOW_VERSION } from '../version.js';
+import { parseNow } from './plan.js';
+
+export interface StatusOptions {
+  format?: 'text' | 'json';
+  now?: string;
+}
+
+async function load(ctx: CommandContext) {
+  const root = findProjectRoot(ctx.cwd, ctx.dir);
+  const project = await loadProject(root, { env: ctx.env });
+  if (hasErrors(project.diagnostics)) {
+    ctx.output.err(formatDiagnosticsText(project.diagnostics, { color: ctx.output.color }));
+    ctx.output.err(`✗ ${summaryLine(project.diagnostics)}`);
+    return undefined;
+  }
+  const loc = stateLocation(root, project.model.project?.config);
+  return { root, model: project.model, state: await loc.backend.read() };
+}
+
+/** `outflow status`: one row per export and activation (schedule, last run, next due). Read-only, no lock. */
+export async function statusCommand(ctx: CommandContext, options: StatusOptions): Promise<number> {
+  const now = parseNow(options.now);
+  const loaded = await load(ctx);
+  if (loaded === undefined) return 1;
+  const { model, state } = loaded;
+  const rows = statusRows(model, state, now);
+  const drift = diff(model, state, { now, outflowVersion: OUTFLOW_VERSION }).resourceChanges.filter(
+    (c) => c.action !== 'no-op',
+  );
+  if (options.format === 'json') {
+    const pending = drift.map((c) => ({ address: c.address, action: c.action }));
+    ctx.output.out(JSON.stringify({ now: now.toISOString(), unapplied: pending, rows }, null, 2));
+    return 0;
+  }
+  ctx.output.out(renderStatusText(rows, now));
+  if (drift.length > 0)
+    ctx.output.out(
+      `\nThe YAML differs from what was applied (${drift.map((c) => `${c.action} ${c.address}`).join(', ')}); outflow run uses neither until outflow apply.`,
+    );
+  return 0;
+}
+
+/** `outflow runs NAME`: an export's run history, oldest first, with each run's manifest. */
+export async function runsCommand(
+  ctx: CommandContext,
+  name: string,
+  options: StatusOptions,
+): Promise<number> {
+  const loaded = await load(ctx);
+  if (loaded === undefined) return 1;
+  const { root, model, state } = loaded;
+  const exp = model.resources.Export.get(name.replace(/^Export\//, ''));
+  if (exp === undefined) {
+    const near = closest(name, model.resources.Export.keys());
+    throw new OutflowError('unknown-name', `no export named "${name}"`, {
+      hint: near === undefined ? 'outflow status lists the exports' : `did you mean "${near}"?`,
+    });
+  }
+  const runs = state?.resources[exp.address]?.data?.runs ?? [];
+  const conn = model.resources.Connection.get(exp.config.destination)?.config as
+    | { root?: string }
+    | undefined;
+  const where = (manifest: string) =>
+    manifest === '' ? '' : conn?.root === undefined ? manifest : join(conn.root, manifest);
+  if (options.format === 'json') {
+    const out = runs.map((r) => ({ ...r, manifestLocation: where(r.manifest) }));
+    ctx.output.out(JSON.stringify({ export: exp.name, root, runs: out }, null, 2));
+    return 0;
+  }
+  if (runs.length === 0) {
+    ctx.output.out(`${exp.address} has not run yet.`);
+    return 0;
+  }
+  const header = ['RUN', 'STATUS', 'WINDOW', 'ROWS', 'FILES', 'BYTES', 'MANIFEST'];
+  const cells = runs.map((r) => [
+    r.runId,
+    r.status,
+    `${r.window.from === undefined ? '…' : formatTime(r.window.from)} → ${formatTime(r.window.to)}`,
+    String(r.rows),
+    String(r.files.length),
+    formatBytes(r.bytes),
+    r.status === 'skipped' ? `(none: ${r.reason ?? 'skipped'})` : where(r.manifest),
+  ]);
+  ctx.output.out(
+    [`${exp.address}: ${runs.length} run${runs.length === 1 ? '' : 's'}`, '', ...table(header, cells)].join(
+      '\n',
+    ),
+  );
+  return 0;
+}
