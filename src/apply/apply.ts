@@ -6,7 +6,7 @@ import picomatch from 'picomatch';
 import { LocalDestination, type PublicationManifest, publishRun } from '../destinations/index.js';
 import { OutflowError } from '../diagnostics/index.js';
 import type { Engine } from '../engine/index.js';
-import type { Model } from '../model/index.js';
+import { durationMs, type Model } from '../model/index.js';
 import type { DataAction, ExportRunAction, IngestAction, Plan } from '../plan/index.js';
 import { recordApplied, runConfigHash } from '../plan/index.js';
 import { nextRevision, type ResourceData, type StateBackend, type StateDocument } from '../state/index.js';
@@ -161,6 +161,11 @@ export async function applyPlan(input: ApplyInput, openEngine: () => Promise<Eng
     const sinceSeq = a.mode === 'incremental' ? (d.watermark?.seq ?? 0) : 0;
     // The run's clock is its window end, so a retry or a catch-up slot sees the same `now`.
     const runNow = new Date((d.pendingRun ?? a).window.to);
+    // A one-time export with a lookback covers events in (now − lookback, now].
+    const schedule = exp.config.schedule;
+    const lookback = schedule !== undefined && 'once' in schedule ? schedule.once.lookback : undefined;
+    const eventTimeAfter =
+      lookback === undefined ? undefined : new Date(runNow.getTime() - durationMs(lookback));
     let warning: string | undefined;
     if (d.pendingRun === undefined && exp.config.limits !== undefined) {
       const limit = await checkRowLimit(await getEngine(), input.model, exp, {
@@ -201,6 +206,7 @@ export async function applyPlan(input: ApplyInput, openEngine: () => Promise<Eng
       now: runNow,
       sinceSeq,
       untilSeq: pending.untilSeq,
+      ...(eventTimeAfter === undefined ? {} : { eventTimeAfter }),
       ...(input.sampleRows === undefined ? {} : { limitRows: input.sampleRows }),
     });
     const manifest: PublicationManifest = {

@@ -10,6 +10,7 @@ export interface RunWindowOptions {
   sinceSeq?: number | undefined;
   untilSeq?: number | undefined;
   limitRows?: number | undefined;
+  eventTimeAfter?: Date | undefined;
 }
 
 /** Incremental bounds apply to dataflow sources (audiences are snapshots); `full` ignores sinceSeq. */
@@ -23,6 +24,7 @@ export function sourceOptionsFor(
     sinceSeq: spec.source.kind === 'dataflow' && spec.config.mode !== 'full' ? options.sinceSeq : undefined,
     untilSeq: spec.source.kind === 'dataflow' ? options.untilSeq : undefined,
     limitRows: options.limitRows,
+    eventTimeAfter: spec.source.kind === 'dataflow' ? options.eventTimeAfter : undefined,
     xmlEvent,
   };
 }

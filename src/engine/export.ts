@@ -43,6 +43,8 @@ export interface WriteExportOptions {
   untilSeq?: number;
   /** Draft runs: the first N rows only. */
   limitRows?: number;
+  /** One-time exports with a lookback: only events after this time (event dataflows). */
+  eventTimeAfter?: Date;
 }
 
 export interface ExportedFile {

@@ -148,3 +148,48 @@ describe('outflow preview audience', () => {
     expect(typo.stderr).toMatch(/did you mean "recent_buyers"\?/);
   });
 });
+
+describe('one-time export with a lookback', () => {
+  it('sends only events within the lookback window', async () => {
+    const dir = makeProject();
+    writeFileSync(
+      join(dir, 'flows', 'backfill.yaml'),
+      'kind: Export\nname: backfill\ntype: dataOut\nfrom: {dataflow: events}\ndestination: local_out\nformat: ndjson\nmode: full\nschedule: {once: {lookback: 7d}}\n',
+    );
+    // events_out (every 4h) and backfill (once) both send events to local_out: keep one enabled.
+    const exportsFile = join(dir, 'flows', 'exports.yaml');
+    writeFileSync(
+      exportsFile,
+      readFileSync(exportsFile, 'utf8').replace(
+        'schedule: {every: 4h}',
+        'schedule: {every: 4h}\nenabled: false',
+      ),
+    );
+    const res = await runCli(['-C', dir, 'apply', '--auto-approve', '--now', NOW]);
+    expect(res.code, res.stderr).toBe(0);
+    const manifestName = files(join(dir, 'out')).find(
+      (f) => f.startsWith('backfill/') && f.includes('_manifest-'),
+    )!;
+    const manifest = JSON.parse(readFileSync(join(dir, 'out', manifestName), 'utf8')) as {
+      rows: number;
+      files: { name: string }[];
+    };
+    const cutoff = Date.parse(NOW) - 7 * 86_400_000;
+    const expected = readFileSync(join(dir, 'data', 'events', 'events-001.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { ts: string })
+      .filter((e) => Date.parse(e.ts) > cutoff && Date.parse(e.ts) <= Date.parse(NOW)).length;
+    expect(expected).toBeGreaterThan(0);
+    expect(manifest.rows).toBe(expected);
+    const exported = manifest.files.flatMap((f) =>
+      readFileSync(join(dir, 'out', f.name), 'utf8')
+        .trim()
+        .split('\n'),
+    );
+    for (const line of exported)
+      expect(Date.parse(`${(JSON.parse(line) as { ts: string }).ts}Z`.replace(/ZZ$/, 'Z'))).toBeGreaterThan(
+        cutoff,
+      );
+  });
+});

@@ -28,6 +28,8 @@ export interface SourceOptions {
   untilSeq?: number | undefined;
   /** Draft runs: at most this many rows (the first by the export order). */
   limitRows?: number | undefined;
+  /** One-time exports with a lookback: only events whose eventTime is after this (UTC). */
+  eventTimeAfter?: Date | undefined;
   /** Extra columns for the XML event layout: `__ts`, `__name`, `__pid`. */
   xmlEvent?: boolean;
 }
@@ -124,6 +126,11 @@ export function exportQuery(spec: ExportSpec, options: SourceOptions): ExportQue
     const where: string[] = [];
     if (options.sinceSeq !== undefined) where.push(`_seq > CAST(${bind(options.sinceSeq)} AS BIGINT)`);
     if (options.untilSeq !== undefined) where.push(`_seq <= CAST(${bind(options.untilSeq)} AS BIGINT)`);
+    if (options.eventTimeAfter !== undefined && schema.eventTime !== undefined) {
+      where.push(
+        `${quoteIdent(schema.eventTime)} > CAST(${bind(options.eventTimeAfter.toISOString().replace('T', ' ').replace('Z', ''))} AS TIMESTAMP)`,
+      );
+    }
     const eventName = schema.eventName;
     if ((split || (source.events?.length ?? 0) > 0 || options.xmlEvent === true) && eventName === undefined) {
       throw new OutflowError(
