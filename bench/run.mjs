@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateProject } from './generate.mjs';
+import { percentiles, watchLatencies } from './watch.mjs';
 
 const here = import.meta.dirname;
 const bin = join(here, '..', 'bin', 'outflow.js');
@@ -44,3 +45,26 @@ for (const n of [100, 500, 1000]) {
 }
 console.log(`outflow bench (median of ${REPEAT} runs; ratio = outflow / floor measured in this run)`);
 console.table(rows);
+
+// Watch: from a file write to the printed re-plan (target: p50 under 150 ms for 100 resources).
+const WATCH_SAMPLES = Number(process.env.BENCH_WATCH_SAMPLES ?? 20);
+const watchRows = [];
+for (const n of [100, 1000]) {
+  const dir = mkdtempSync(join(tmpdir(), `outflow-bench-watch-${n}-`));
+  const count = generateProject(dir, n);
+  const { p50, p90 } = percentiles(await watchLatencies(bin, dir, WATCH_SAMPLES));
+  watchRows.push({
+    case: `watch ${count} resources`,
+    'p50 (ms)': p50.toFixed(0),
+    'p90 (ms)': p90.toFixed(0),
+  });
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(`watch latency, file write → printed plan (${WATCH_SAMPLES} saves each)`);
+console.table(watchRows);
+
+// Exports: outflow apply vs raw DuckDB COPY of the same query (bench/export.mjs; BENCH_ROWS, BENCH_EXPORT=0 skips).
+if (process.env.BENCH_EXPORT !== '0') {
+  const r = spawnSync('node', [join(here, 'export.mjs')], { stdio: 'inherit', env: process.env });
+  if (r.status !== 0) process.exitCode = 1;
+}

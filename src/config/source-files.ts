@@ -73,19 +73,25 @@ export async function readSourceFile(
 ): Promise<{ file?: SourceFile; diagnostics: Diagnostic[] }> {
   const abs = join(root, ...path.split('/'));
   const size = (await stat(abs)).size;
-  if (size > LIMITS.maxFileBytes) {
-    return {
-      diagnostics: [
-        errorAt(
-          { file: path, line: 1, column: 1 },
-          'file-too-large',
-          `file is ${size} bytes; config files may be at most ${LIMITS.maxFileBytes} bytes`,
-          'split the resources over several files under flows/',
-        ),
-      ],
-    };
-  }
-  const bytes = await readFile(abs);
+  if (size > LIMITS.maxFileBytes) return { diagnostics: [tooLarge(path, size)] };
+  return sourceFileFromBytes(path, await readFile(abs));
+}
+
+function tooLarge(path: string, size: number): Diagnostic {
+  return errorAt(
+    { file: path, line: 1, column: 1 },
+    'file-too-large',
+    `file is ${size} bytes; config files may be at most ${LIMITS.maxFileBytes} bytes`,
+    'split the resources over several files under flows/',
+  );
+}
+
+/** A config file from its bytes (from disk or `git show`), with the same checks as readSourceFile. */
+export function sourceFileFromBytes(
+  path: string,
+  bytes: Buffer,
+): { file?: SourceFile; diagnostics: Diagnostic[] } {
+  if (bytes.length > LIMITS.maxFileBytes) return { diagnostics: [tooLarge(path, bytes.length)] };
   const nul = bytes.indexOf(0);
   if (nul !== -1) {
     return {
@@ -115,6 +121,18 @@ export async function readSourceFile(
   let text = bytes.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   return { file: { path, text }, diagnostics: [] };
+}
+
+/** Whether a project-relative path is a config file: outflow.yaml, or flows/**\/*.yaml|yml without dot segments. */
+export function isConfigPath(path: string): boolean {
+  if (path === PROJECT_FILE) return true;
+  const parts = path.split('/');
+  return (
+    parts.length >= 2 &&
+    parts[0] === 'flows' &&
+    parts.every((p) => p !== '' && !p.startsWith('.')) &&
+    /\.ya?ml$/i.test(parts[parts.length - 1]!)
+  );
 }
 
 export function toProjectPath(root: string, abs: string): string {

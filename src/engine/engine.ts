@@ -58,6 +58,8 @@ export interface Engine {
     params: SqlParams | undefined,
     onRows: (rows: Row[]) => Promise<void> | void,
   ): Promise<void>;
+  /** Cancels the running query (it fails with an interrupt error); for time-bounded plan queries. */
+  interrupt?(): void;
   /** Closes the connection and database; idempotent. */
   close(): Promise<void>;
 }
@@ -203,6 +205,10 @@ class LockedEngine implements Engine {
       if (next.done === true) return;
       if (next.value.length > 0) await onRows(next.value as Row[]);
     }
+  }
+
+  interrupt(): void {
+    if (!this.closed) this.connection.interrupt();
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,7 @@ import {
   parseConfigFile,
   readSourceFile,
   type SourceFile,
+  sourceFileFromBytes,
 } from '../config/index.js';
 import { type Diagnostic, errorAt, sortDiagnostics } from '../diagnostics/index.js';
 import { buildModel, type Model, pathEscapes, runRules } from '../model/index.js';
@@ -28,26 +29,108 @@ export interface LoadOptions {
   checkExpressions?: boolean;
 }
 
+/** Where a project's config files come from: the disk, a git commit, or watch mode's memory. */
+export interface ProjectSource {
+  /** Project-relative config paths (outflow.yaml first, then flows/** sorted). */
+  list(): Promise<string[]>;
+  read(path: string): Promise<{ file?: SourceFile; diagnostics: Diagnostic[] }>;
+  /** Whether a project-relative file (a `${file:…}` reference, a source path) can be read. */
+  readable(path: string): boolean;
+}
+
+/** The project's files on disk: what every command but `plan --base` reads. */
+export function diskSource(root: string): ProjectSource {
+  return {
+    list: () => listConfigFiles(root),
+    read: (path) => readSourceFile(root, path),
+    readable: (path) => {
+      if (pathEscapes(path) !== undefined) return false;
+      try {
+        accessSync(join(root, path), constants.R_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+/** Config files held in memory (read with `git show`, or kept by watch mode), by project path. */
+export function memorySource(
+  files: ReadonlyMap<string, Buffer>,
+  readable: (path: string) => boolean,
+): ProjectSource {
+  // The same Buffer is checked once (watch mode keeps unchanged files' buffers between cycles).
+  const checked = new WeakMap<Buffer, { file?: SourceFile; diagnostics: Diagnostic[] }>();
+  return {
+    list: async () => [PROJECT_FILE, ...[...files.keys()].filter((p) => p !== PROJECT_FILE).sort()],
+    read: async (path) => {
+      const bytes = files.get(path);
+      if (bytes === undefined)
+        return {
+          diagnostics: [
+            errorAt(
+              { file: path, line: 1, column: 1 },
+              'missing-project-file',
+              `${path} does not exist`,
+              'create it with "outflow init"',
+            ),
+          ],
+        };
+      let result = checked.get(bytes);
+      if (result === undefined) {
+        result = sourceFileFromBytes(path, bytes);
+        checked.set(bytes, result);
+      }
+      return result;
+    },
+    readable,
+  };
+}
+
+/** One file's parse and schema check, reused while its text is unchanged (watch mode). */
+interface ParsedFile {
+  text: string;
+  documents: ConfigDocument[];
+  invalid: ConfigDocument[];
+  diagnostics: Diagnostic[];
+}
+export type ParseCache = Map<string, ParsedFile>;
+
 /** Reads, parses, schema-checks and rule-checks a project, collecting every problem. */
 export async function loadProject(root: string, options: LoadOptions = {}): Promise<LoadedProject> {
+  return loadProjectFrom(root, diskSource(root), options);
+}
+
+/** As loadProject, from any file source; `cache` skips re-parsing files whose text is unchanged. */
+export async function loadProjectFrom(
+  root: string,
+  source: ProjectSource,
+  options: LoadOptions = {},
+  cache?: ParseCache,
+): Promise<LoadedProject> {
   await loadValidators();
   const diagnostics: Diagnostic[] = [];
   const files: SourceFile[] = [];
   const documents: ConfigDocument[] = [];
   const invalid: ConfigDocument[] = [];
-  for (const path of await listConfigFiles(root)) {
-    const read = await readSourceFile(root, path);
+  const seen = new Set<string>();
+  for (const path of await source.list()) {
+    const read = await source.read(path);
     diagnostics.push(...read.diagnostics);
     if (read.file === undefined) continue;
     files.push(read.file);
-    const parsed = parseConfigFile(read.file);
-    diagnostics.push(...parsed.diagnostics);
-    for (const doc of parsed.documents) {
-      const problems = validateDocument(doc);
-      diagnostics.push(...problems);
-      (problems.length === 0 ? documents : invalid).push(doc);
+    seen.add(path);
+    let parsed = cache?.get(path);
+    if (parsed === undefined || parsed.text !== read.file.text) {
+      parsed = parseAndCheck(read.file);
+      cache?.set(path, parsed);
     }
+    diagnostics.push(...parsed.diagnostics);
+    documents.push(...parsed.documents);
+    invalid.push(...parsed.invalid);
   }
+  if (cache !== undefined) for (const path of cache.keys()) if (!seen.has(path)) cache.delete(path);
   const built = buildModel(documents, PROJECT_FILE, invalid);
   diagnostics.push(...built.diagnostics);
   const projectParsed =
@@ -62,23 +145,30 @@ export async function loadProject(root: string, options: LoadOptions = {}): Prom
       ),
     );
   }
-  const fileReadable = (path: string) => {
-    if (pathEscapes(path) !== undefined) return false;
-    try {
-      accessSync(join(root, path), constants.R_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   diagnostics.push(
     ...runRules({
       model: built.model,
       env: options.env ?? process.env,
-      fileReadable,
+      fileReadable: source.readable,
       secretsRequired: options.secretsRequired ?? true,
     }),
   );
   if (options.checkExpressions ?? true) diagnostics.push(...(await checkModelExpressions(built.model)));
   return { root, files, model: built.model, diagnostics: sortDiagnostics(diagnostics) };
+}
+
+function parseAndCheck(file: SourceFile): ParsedFile {
+  const parsed = parseConfigFile(file);
+  const out: ParsedFile = {
+    text: file.text,
+    documents: [],
+    invalid: [],
+    diagnostics: [...parsed.diagnostics],
+  };
+  for (const doc of parsed.documents) {
+    const problems = validateDocument(doc);
+    out.diagnostics.push(...problems);
+    (problems.length === 0 ? out.documents : out.invalid).push(doc);
+  }
+  return out;
 }

@@ -88,3 +88,69 @@ export function stateLine(plan: Plan): string {
     ? 'no state yet'
     : `state serial ${plan.state.serial}, lineage ${plan.state.lineage.slice(0, 8)}`;
 }
+
+/** `Compared with origin/main at 1a2b3c4d5e6f …` and the base warning; empty without --base. */
+export function baseNotes(plan: Plan): string[] {
+  const b = plan.base;
+  if (b === undefined) return [];
+  if (b.warning !== undefined) return [`Warning: ${b.warning}`];
+  const files =
+    b.changedFiles.length === 0
+      ? 'no config files changed'
+      : `changed: ${b.changedFiles.slice(0, 10).join(', ')}${b.changedFiles.length > 10 ? `, … ${b.changedFiles.length - 10} more` : ''}`;
+  return [`Compared with ${b.ref} at ${b.commit.slice(0, 12)} (taken as applied); ${files}`];
+}
+
+/** One `[address, what]` row per impact entry, e.g. `members 120 → 95 (+3 / −28)`. */
+export function impactRows(plan: Plan): [string, string][] {
+  const impact = plan.impact;
+  if (impact === undefined) return [];
+  const rows: [string, string][] = [];
+  if (impact.notComputed !== undefined) rows.push(['(all)', impact.notComputed]);
+  for (const a of impact.audiences) {
+    if (a.notComputed !== undefined) rows.push([a.address, a.notComputed]);
+    else
+      rows.push([
+        a.address,
+        `members ${count(a.before)} → ${count(a.after)} (+${count(a.added)} / −${count(a.removed)})`,
+      ]);
+  }
+  for (const e of impact.exports) {
+    if (e.notComputed !== undefined) {
+      rows.push([e.address, e.notComputed]);
+      continue;
+    }
+    if (e.rows === 0) {
+      rows.push([e.address, 'next run sends 0 rows']);
+      continue;
+    }
+    const files =
+      e.files === undefined ? 'files unknown' : `~${count(e.files)} file${e.files === 1 ? '' : 's'}`;
+    const bytes = e.bytes === undefined ? 'size unknown (no previous run)' : `~${formatBytes(e.bytes)}`;
+    rows.push([
+      e.address,
+      `next run sends ${count(e.rows)} row${e.rows === 1 ? '' : 's'}, ${files}, ${bytes}`,
+    ]);
+  }
+  return rows;
+}
+
+/** Heading of the data impact section. */
+export function impactTitle(plan: Plan): string {
+  return `Data impact (on ${plan.impact?.warehouse ?? 'the warehouse'}, at ${plan.now}; rows already ingested):`;
+}
+
+function count(n: number | undefined): string {
+  return n === undefined ? '–' : String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+function formatBytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}

@@ -1,9 +1,12 @@
 import type { Plan, ResourceChange } from '../plan/index.js';
 import {
+  baseNotes,
   DATA_ACTION_LABEL,
   dataActionDetail,
   fieldLines,
   filterNotes,
+  impactRows,
+  impactTitle,
   NO_CHANGES,
   reviewable,
   SYMBOL,
@@ -13,6 +16,8 @@ import {
 
 /** GitHub refuses comments over 65,536 characters; stay well under. */
 export const MARKDOWN_LIMIT = 60_000;
+// Data impact rows shown in a comment (the JSON plan has them all).
+const IMPACT_ROWS = 50;
 // Room kept for the truncation note and the closing lines.
 const RESERVE = 400;
 
@@ -32,6 +37,7 @@ export function renderMarkdown(plan: Plan, limit = MARKDOWN_LIMIT): string {
     `| ${s.create} | ${s.update} | ${s.replace} | ${s.delete} | ${s.breaking} | ${s.dataActions} |`,
     '',
   ];
+  for (const note of baseNotes(plan)) head.push(`> ${inline(note)}`, '');
   for (const note of filterNotes(plan)) head.push(`> ${note}`, '');
   if (plan.problems.length > 0) {
     head.push('#### ❌ Errors: this plan cannot be applied', '');
@@ -39,6 +45,17 @@ export function renderMarkdown(plan: Plan, limit = MARKDOWN_LIMIT): string {
       head.push(
         `- **${code(p.address)}**: ${inline(p.message)}${p.hint === undefined ? '' : ` — ${inline(p.hint)}`}`,
       );
+    head.push('');
+  }
+
+  const impact = impactRows(plan);
+  if (impact.length > 0) {
+    head.push(`#### 📊 ${impactTitle(plan).replace(/:$/, '')}`, '', '| Resource | Impact |', '|---|---|');
+    // The impact sits above the changes, outside the truncation budget: keep it short.
+    for (const [address, what] of impact.slice(0, IMPACT_ROWS))
+      head.push(`| ${code(address)} | ${cell(what)} |`);
+    if (impact.length > IMPACT_ROWS)
+      head.push(`| … | ${impact.length - IMPACT_ROWS} more in \`outflow plan --format json\` |`);
     head.push('');
   }
 

@@ -1,10 +1,13 @@
 import { createColors } from 'picocolors';
 import type { Plan, ResourceAction } from '../plan/index.js';
 import {
+  baseNotes,
   DATA_ACTION_LABEL,
   dataActionDetail,
   fieldLines,
   filterNotes,
+  impactRows,
+  impactTitle,
   NO_CHANGES,
   reviewable,
   SYMBOL,
@@ -27,8 +30,18 @@ export function renderText(plan: Plan, options: TextOptions): string {
     'no-op': (s) => s,
   };
   const out: string[] = [c.bold(`outflow plan at ${plan.now} (${stateLine(plan)})`)];
+  out.push(...baseNotes(plan).map((n) => (n.startsWith('Warning') ? c.yellow(n) : c.cyan(n))));
   out.push(...filterNotes(plan).map((n) => c.cyan(n)));
   const changes = reviewable(plan);
+  // Breaking changes first, each with why, so a reviewer cannot miss them in a long plan.
+  const breaking = changes.filter((c) => c.classification === 'breaking');
+  if (breaking.length > 0) {
+    out.push('', c.red(c.bold(`Breaking changes (${breaking.length}):`)));
+    for (const change of breaking) {
+      out.push(`  ${paint[change.action](`${SYMBOL[change.action]} ${change.address}`)}`);
+      for (const why of change.breaking) out.push(`      ${c.red(`! ${why}`)}`);
+    }
+  }
   if (changes.length > 0) {
     out.push('', 'Resource changes:');
     for (const change of changes) {
@@ -54,6 +67,12 @@ export function renderText(plan: Plan, options: TextOptions): string {
       );
       out.push(`  ${' '.repeat(7 + width)}  ${c.dim(action.reason)}`);
     }
+  }
+  const impact = impactRows(plan);
+  if (impact.length > 0) {
+    out.push('', impactTitle(plan), '');
+    const width = Math.max(...impact.map(([a]) => a.length));
+    for (const [address, what] of impact) out.push(`  ${address.padEnd(width)}  ${what}`);
   }
   if (plan.problems.length > 0) {
     out.push('', c.red(c.bold('Errors (this plan cannot be applied):')));

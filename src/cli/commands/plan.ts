@@ -7,12 +7,14 @@ import {
   OutflowError,
   summaryLine,
 } from '../../diagnostics/index.js';
+import { computeImpact } from '../../impact/index.js';
 import { allResources, type Model } from '../../model/index.js';
 import { diff, hasChanges, type Plan } from '../../plan/index.js';
 import { loadProject } from '../../project/load.js';
 import { renderJson, renderMarkdown, renderText } from '../../render/index.js';
 import { parseAddress, type StateDocument, writeFileAtomic } from '../../state/index.js';
 import type { CommandContext } from '../context.js';
+import { loadBaseline, withBase } from '../plan-base.js';
 import { stateLocation } from '../state-location.js';
 import { listStreamFiles } from '../stream-files.js';
 import { OUTFLOW_VERSION } from '../version.js';
@@ -26,11 +28,18 @@ export interface PlanOptions {
   target?: string[];
   exclude?: string[];
   now?: string;
+  /** `--base REF`: plan the change from the config at REF (a pull request's base) to the work tree. */
+  base?: string;
+  /** `--no-data` sets false: skip the data impact on the warehouse. */
+  data?: boolean;
+  /** `--fail-on breaking`: exit 1 when the plan has breaking changes. */
+  failOn?: 'breaking';
 }
 
 /**
  * `outflow plan`: what an apply would do. Exit 0 (with --detailed-exitcode: 0 nothing to do,
- * 2 changes), 1 on invalid config or a plan problem (a protected resource deleted or replaced).
+ * 2 changes), 1 on invalid config, a plan problem (a protected resource deleted or replaced) or,
+ * with --fail-on breaking, a breaking change. With --base REF the config at REF is taken as applied.
  * Never takes the state lock and never writes state.
  */
 export async function planCommand(ctx: CommandContext, options: PlanOptions): Promise<number> {
@@ -57,15 +66,36 @@ export async function planCommand(ctx: CommandContext, options: PlanOptions): Pr
   }
   const { backend } = stateLocation(root, project.model.project?.config);
   const state = await backend.read();
-  const targets = checkAddresses('--target', options.target ?? [], project.model, state);
-  const excludes = checkAddresses('--exclude', options.exclude ?? [], project.model, state);
-  const plan = diff(project.model, state, {
+  if (options.base !== undefined && options.out !== undefined)
+    throw new OutflowError('invalid-arguments', '--out cannot be combined with --base', {
+      hint: 'a --base plan is for review; save an appliable plan with "outflow plan --out FILE" (no --base)',
+    });
+  const baseline =
+    options.base === undefined
+      ? undefined
+      : await loadBaseline(ctx, root, options.base, project.files, state, now);
+  const reference = baseline === undefined ? state : baseline.state;
+  const targets = checkAddresses('--target', options.target ?? [], project.model, reference);
+  const excludes = checkAddresses('--exclude', options.exclude ?? [], project.model, reference);
+  let plan = diff(project.model, reference, {
     now,
     outflowVersion: OUTFLOW_VERSION,
     targets,
     excludes,
     observed: listStreamFiles(root, project.model),
   });
+  if (baseline !== undefined) plan = withBase(plan, baseline, state);
+  if (options.data !== false) {
+    const impact = await computeImpact({
+      root,
+      plan,
+      model: project.model,
+      baseModel: baseline?.model,
+      state,
+      now,
+    });
+    if (impact !== undefined) plan = { ...plan, impact };
+  }
   ctx.output.out(render(plan, options.format, ctx.output.color).replace(/\n$/, ''));
   if (options.out !== undefined) {
     const file = resolve(ctx.cwd, options.out);
@@ -75,6 +105,12 @@ export async function planCommand(ctx: CommandContext, options: PlanOptions): Pr
     );
   }
   if (plan.problems.length > 0) return 1;
+  if (options.failOn === 'breaking' && plan.summary.breaking > 0) {
+    ctx.output.err(
+      `✗ --fail-on breaking: ${plan.summary.breaking} breaking change${plan.summary.breaking === 1 ? '' : 's'} (listed above)`,
+    );
+    return 1;
+  }
   if (options.detailedExitcode === true) return hasChanges(plan) ? 2 : 0;
   return 0;
 }
