@@ -58,14 +58,16 @@ describe('state writes under SIGKILL', () => {
   });
   afterAll(() => temp.remove());
 
-  it(`reads back a whole document after each of ${TRIALS} kills`, { timeout: 180_000 }, async () => {
+  it(`reads back a whole document after each of ${TRIALS} kills`, { timeout: 400_000 }, async () => {
     const stateDir = join(temp.dir, 'project/.outflow');
     const stateFile = join(stateDir, 'state.json');
     let finished = 0; // highest serial a writer reported as written
     let killedMidWrite = 0;
     const leftovers = new Set<string>();
 
-    for (let trial = 0; trial < TRIALS; trial++) {
+    // At least TRIALS kills; more (up to 3×) if none has landed inside a write yet, which a loaded machine can cause.
+    let trial = 0;
+    for (; trial < TRIALS || (killedMidWrite === 0 && trial < TRIALS * 3); trial++) {
       const child = spawn(
         process.execPath,
         [join(temp.dir, 'writer.mjs'), indexUrl, stateFile, String(STATE_BYTES), String(RESOURCES)],
@@ -98,7 +100,7 @@ describe('state writes under SIGKILL', () => {
       finished = doc!.serial;
     }
     // The kills must really land inside writes, or this test proves nothing.
-    console.info(`${killedMidWrite} of ${TRIALS} kills left a temp file behind (killed mid-write)`);
+    console.info(`${killedMidWrite} of ${trial} kills left a temp file behind (killed mid-write)`);
     expect(killedMidWrite).toBeGreaterThan(0);
   });
 });
