@@ -31,3 +31,12 @@ writeFileSync(
   join(root, 'dist', 'schema', 'validators.gen.mjs'),
   `import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n${code}`,
 );
+
+// The state schema too: `plan` reads state on every run. CommonJS, so the state module can load
+// it synchronously (dist/state/state-validator.gen.cjs).
+const stateSchema = JSON.parse(readFileSync(join(root, 'schemas', 'state.schema.json'), 'utf8'));
+const stateAjv = new Ajv2020.default({ allErrors: true, strict: true, code: { source: true } });
+addFormats.default(stateAjv);
+const stateCode = standaloneCode.default(stateAjv, stateAjv.compile(stateSchema));
+mkdirSync(join(root, 'dist', 'state'), { recursive: true });
+writeFileSync(join(root, 'dist', 'state', 'state-validator.gen.cjs'), stateCode);

@@ -13,6 +13,14 @@ import { nextRevision, type ResourceData, type StateBackend, type StateDocument 
 import { anchorSchedule, checkRowLimit, skippedRun } from './limits.js';
 import type { ApplyResult, ItemResult } from './result.js';
 
+/** How apply reports each item as it runs (a spinner on a terminal, plain lines in CI). */
+export interface ApplyProgress {
+  start(item: string): void;
+  succeed(item: string, detail?: string): void;
+  fail(item: string, message: string): void;
+  warn(text: string): void;
+}
+
 export interface ApplyInput {
   root: string;
   model: Model;
@@ -26,7 +34,7 @@ export interface ApplyInput {
   streamFiles: Record<string, { path: string; size: number }[]>;
   /** --draft: read at most this many rows per dataflow. */
   sampleRows?: number | undefined;
-  log(line: string): void;
+  progress: ApplyProgress;
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -181,7 +189,7 @@ export async function applyPlan(input: ApplyInput, openEngine: () => Promise<Eng
       }
       if (limit !== undefined) {
         warning = limit.reason;
-        input.log(`! ${a.address}: ${limit.reason}`);
+        input.progress.warn(`${a.address}: ${limit.reason}`);
       }
     }
     // Recorded before anything is published: a crash after this point is retried with the same
@@ -261,28 +269,20 @@ export async function applyPlan(input: ApplyInput, openEngine: () => Promise<Eng
   }
 
   try {
-    let failed = false;
-    for (const step of pending) {
-      if (failed) {
-        items.push({ item: step.label, status: 'not-executed' });
-        continue;
-      }
+    for (const [index, step] of pending.entries()) {
+      input.progress.start(step.label);
       try {
         const detail = await step.run();
         items.push({ item: step.label, status: 'succeeded', ...(detail === undefined ? {} : { detail }) });
-        input.log(`✓ ${step.label}${detail === undefined ? '' : `: ${detail}`}`);
+        input.progress.succeed(step.label, detail);
       } catch (err) {
-        failed = true;
         const message = err instanceof Error ? err.message : String(err);
         items.push({ item: step.label, status: 'failed', detail: message });
-        input.log(`✗ ${step.label}: ${message}`);
-        return {
-          items: [
-            ...items,
-            ...pending.slice(items.length).map((s) => ({ item: s.label, status: 'not-executed' as const })),
-          ],
-          error: err,
-        };
+        input.progress.fail(step.label, message);
+        const rest = pending
+          .slice(index + 1)
+          .map((s) => ({ item: s.label, status: 'not-executed' as const }));
+        return { items: [...items, ...rest], error: err };
       }
     }
     return { items };

@@ -104,12 +104,13 @@ function changeOf(
     kind: node.kind,
     name: node.name,
     file: node.file,
-    line: node.locate(['kind']).line,
   };
+  // The line is looked up only for changes: locating may re-parse the file for positions.
+  const located = () => ({ ...base, line: node.locate(['kind']).line });
   const calm = { classification: 'non-breaking' as const, breaking: [] };
   if (stored === undefined)
     return {
-      ...base,
+      ...located(),
       action: 'create',
       reason: 'not in state',
       ...calm,
@@ -135,7 +136,7 @@ function changeOf(
         ? 'config hash differs from state'
         : `changed: ${listPaths(fieldChanges.map((c) => c.path))}`;
   return {
-    ...base,
+    ...located(),
     action: replace.length > 0 ? 'replace' : 'update',
     reason,
     classification:

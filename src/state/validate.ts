@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { StateDocument } from './types.js';
@@ -12,7 +14,17 @@ const MAX_PROBLEMS = 5;
 
 let compiled: ValidateFunction<StateDocument> | undefined;
 
+// Precompiled by scripts/build-validators.mjs (ajv standalone), so a plan does not compile the
+// schema on every start; compiled here when missing (tests running from src/ before a build).
+const PRECOMPILED = fileURLToPath(new URL('../../dist/state/state-validator.gen.cjs', import.meta.url));
+
 function validator(): ValidateFunction<StateDocument> {
+  if (compiled === undefined && existsSync(PRECOMPILED)) {
+    const mod = createRequire(import.meta.url)(PRECOMPILED) as ValidateFunction<StateDocument> & {
+      default?: ValidateFunction<StateDocument>;
+    };
+    compiled = mod.default ?? mod;
+  }
   if (compiled === undefined) {
     const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as Record<string, unknown>;
     const ajv = new Ajv2020({ allErrors: true, strict: true });

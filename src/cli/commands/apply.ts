@@ -9,6 +9,7 @@ import { renderText } from '../../render/index.js';
 import { acquireLock, emptyState, type StateLock } from '../../state/index.js';
 import type { CommandContext } from '../context.js';
 import { openProjectEngine } from '../open-project-engine.js';
+import { createProgress } from '../progress.js';
 import { loadSavedPlan } from '../saved-plan.js';
 import { stateLocation } from '../state-location.js';
 import { listStreamFiles } from '../stream-files.js';
@@ -97,7 +98,7 @@ export async function applyCommand(
         version: OUTFLOW_VERSION,
         streamFiles: observed.streamFiles ?? {},
         sampleRows: draft ? (model.project?.config.sampleRows ?? 1000) : undefined,
-        log: (line) => ctx.output.out(line),
+        progress: await createProgress(ctx.output),
       },
       () => openProjectEngine(root, model, { draft }),
     );

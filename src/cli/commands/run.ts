@@ -27,6 +27,7 @@ import type { StateDocument } from '../../state/index.js';
 import { acquireLock } from '../../state/index.js';
 import type { CommandContext } from '../context.js';
 import { openProjectEngine } from '../open-project-engine.js';
+import { createProgress } from '../progress.js';
 import { stateLocation } from '../state-location.js';
 import { listStreamFiles } from '../stream-files.js';
 import { OUTFLOW_VERSION } from '../version.js';
@@ -118,7 +119,7 @@ export async function runCommand(ctx: CommandContext, names: string[], options: 
         now,
         version: OUTFLOW_VERSION,
         streamFiles: observed.streamFiles ?? {},
-        log: (line) => ctx.output.out(line),
+        progress: await createProgress(ctx.output),
       },
       () => openProjectEngine(root, model),
     );
