@@ -16,7 +16,8 @@ export function lineProgress(output: Output): ApplyProgress {
  * (`CI=true`, pipes, `NO_COLOR` keeps the spinner but drops colour).
  */
 export async function createProgress(output: Output): Promise<ApplyProgress> {
-  if (!output.interactive) return lineProgress(output);
+  // ora measures lines by the terminal's width; a pty that reports no width would make it loop.
+  if (!output.interactive || !((process.stdout.columns ?? 0) > 0)) return lineProgress(output);
   const { default: ora } = await import('ora');
   const spinner = ora({ stream: process.stdout, color: 'cyan', isEnabled: true });
   const started = new Map<string, number>();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { OutflowError } from '../diagnostics/index.js';
 import type { Destination } from './destination.js';
@@ -13,7 +13,7 @@ async function fsyncPath(path: string): Promise<void> {
   }
 }
 
-/** A folder on local disk: copy to a temp name beside the target, fsync, rename over it, fsync the folder. */
+/** A folder on local disk: link or copy to a temp name beside the target, fsync, rename over it, fsync the folder. */
 export class LocalDestination implements Destination {
   readonly root: string;
 
@@ -38,7 +38,9 @@ export class LocalDestination implements Destination {
     await mkdir(dirname(target), { recursive: true });
     const temp = join(dirname(target), `.${randomBytes(6).toString('hex')}.partial`);
     try {
-      await copyFile(sourceFile, temp);
+      // A hard link publishes the staged file without copying it (same file system, the usual
+      // case: staging lives in the project); otherwise copy.
+      await link(sourceFile, temp).catch(() => copyFile(sourceFile, temp));
       await fsyncPath(temp);
       await rename(temp, target);
       await fsyncPath(dirname(target));

@@ -130,27 +130,28 @@ export async function ingestFiles(
     let seq = options.firstSeq;
     const perFile: IngestFileResult[] = [];
     for (const file of files) {
-      await readRawFile(engine, flow, file.path);
+      const shown = file.label ?? file.path;
+      await readRawFile(engine, flow, file.path, shown);
       const [raw] = await engine.all(`SELECT count(*) AS n FROM "${RAW_TABLE}"`);
       if (Number(raw?.n ?? 0) === 0) {
         perFile.push({ path: file.path, rows: 0, rejected: 0, seqFrom: seq, seqTo: seq - 1 });
         continue;
       }
       const rawColumns = (await all(rawColumnsSql())).map((r) => String(r.column_name));
-      checkSourceColumns(flow, file.path, rawColumns);
+      checkSourceColumns(flow, shown, rawColumns);
       const line0 = firstLine(fileFormat(file.path, config.source.format), config.source.csv);
       const [rowids] = await all(rawRowidsSql());
       const base = rowids?.contiguous === true ? String(rowids.base) : undefined;
       await run(stageSql(columns, mandatory, line0, base)).catch((error: unknown) => {
-        throw explainStageError(error, flow, file.path, rawColumns);
+        throw explainStageError(error, flow, shown, rawColumns);
       });
       const [counts] = await engine.all(
         `SELECT count(*) FILTER (WHERE _valid) AS ok, count(*) FILTER (WHERE NOT _valid) AS bad FROM "${STAGE_TABLE}"`,
       );
       const rows = Number(counts?.ok ?? 0);
       const rejected = Number(counts?.bad ?? 0);
-      if (rejected > 0) await run(collectRejectsSql(columns, file.label ?? file.path));
-      if (rows > 0) await run(insertStagedSql(flow.name, columns, seq - line0, file.label ?? file.path));
+      if (rejected > 0) await run(collectRejectsSql(columns, shown));
+      if (rows > 0) await run(insertStagedSql(flow.name, columns, seq - line0, shown));
       // Each record of the file has its own sequence number; rejected ones leave gaps.
       perFile.push({ path: file.path, rows, rejected, seqFrom: seq, seqTo: seq + rows + rejected - 1 });
       seq += rows + rejected;
@@ -219,7 +220,7 @@ async function checkExistingTable(engine: Engine, flow: IngestFlow): Promise<voi
 }
 
 /** Loads one file into RAW_TABLE (all VARCHAR); errors name the file. */
-async function readRawFile(engine: Engine, flow: IngestFlow, file: string): Promise<void> {
+async function readRawFile(engine: Engine, flow: IngestFlow, file: string, shown = file): Promise<void> {
   const format = fileFormat(file, flow.config.source.format);
   try {
     const read = readFileSql(file, format, flow.config.source.csv);
@@ -241,10 +242,10 @@ async function readRawFile(engine: Engine, flow: IngestFlow, file: string): Prom
     const message = error instanceof Error ? error.message : String(error);
     throw new OutflowError(
       'ingest-unreadable-file',
-      `cannot read ${format} stream file ${file}: ${firstLine0(message)}`,
+      `cannot read ${format} stream file ${shown}: ${firstLine0(message)}`,
       {
         hint: `check that the file is valid ${format}${format === 'csv' ? ' (or set source.csv options)' : ''}, or set source.format on dataflow "${flow.name}"`,
-        meta: { file },
+        meta: { file: shown },
         cause: error,
       },
     );
