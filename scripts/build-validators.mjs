@@ -9,15 +9,7 @@ import standaloneCode from 'ajv/dist/standalone/index.js';
 import addFormats from 'ajv-formats';
 import { root } from './gen-lib.mjs';
 
-const AJV_OPTIONS = {
-  allErrors: true,
-  discriminator: true,
-  strict: true,
-  strictRequired: false,
-  allowUnionTypes: true,
-  verbose: true,
-};
-const { SUB_SCHEMAS } = await import('../dist/schema/ajv-instance.js');
+const { AJV_OPTIONS, SUB_SCHEMAS } = await import('../dist/schema/ajv-instance.js');
 
 const schema = JSON.parse(readFileSync(join(root, 'schemas', 'outflow.schema.json'), 'utf8'));
 const ajv = new Ajv2020.default({ ...AJV_OPTIONS, code: { source: true, esm: true } });

@@ -7,6 +7,7 @@ import {
   type ResourceAction,
   type ResourceChange,
 } from '../plan/index.js';
+import { formatBytes } from './status.js';
 
 export const SYMBOL: Record<ResourceAction, string> = {
   create: '+',
@@ -142,15 +143,4 @@ export function impactTitle(plan: Plan): string {
 
 function count(n: number | undefined): string {
   return n === undefined ? '–' : String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
-
-function formatBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }

@@ -41,15 +41,18 @@ interface Validators {
 
 let loaded: Validators | undefined;
 
+/** ajv options for the config schema; scripts/build-validators.mjs compiles with the same. */
+export const AJV_OPTIONS = {
+  allErrors: true,
+  discriminator: true,
+  strict: true,
+  strictRequired: false,
+  allowUnionTypes: true,
+  verbose: true,
+} as const;
+
 function compileAtRuntime(schema: Record<string, unknown>): Validators {
-  const ajv = new Ajv2020({
-    allErrors: true,
-    discriminator: true,
-    strict: true,
-    strictRequired: false,
-    allowUnionTypes: true,
-    verbose: true,
-  });
+  const ajv = new Ajv2020(AJV_OPTIONS);
   addFormats(ajv);
   const validateResource = ajv.compile(schema);
   const sub = Object.fromEntries(
