@@ -21,6 +21,8 @@ export const credentialsAreReferences: Rule = ({ model, env, fileReadable, secre
   const out: Diagnostic[] = [];
   const report = secretsRequired ? errorAt : warningAt;
   for (const node of allResources(model) as ResourceNode[]) {
+    // Cheap pre-check: most resources hold no reference and no URL with credentials at all.
+    if (node.kind !== 'Connection' && !/\$\{|:\/\/[^"]*@/.test(JSON.stringify(node.config))) continue;
     for (const [value, path] of strings(node.config, [])) {
       const field = path[path.length - 1];
       const isCredential =
