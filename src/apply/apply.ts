@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import picomatch from 'picomatch';
@@ -35,12 +33,6 @@ export interface ApplyInput {
   /** --draft: read at most this many rows per dataflow. */
   sampleRows?: number | undefined;
   progress: ApplyProgress;
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 function plural(n: number, noun: string): string {
@@ -113,6 +105,7 @@ export async function applyPlan(input: ApplyInput, openEngine: () => Promise<Eng
     const d = data(a.address);
     const overwrite = flow.config.writeMode === 'overwrite';
     const listed = overwrite ? (input.streamFiles[a.address] ?? []) : a.files;
+    const { ingestFiles, sha256File } = await import('../engine/index.js');
     const files = await Promise.all(
       listed.map(async (f) => ({
         path: join(input.root, f.path),
@@ -122,7 +115,6 @@ export async function applyPlan(input: ApplyInput, openEngine: () => Promise<Eng
         sha256: await sha256File(join(input.root, f.path)),
       })),
     );
-    const { ingestFiles } = await import('../engine/index.js');
     const firstSeq = (d.ingestSeq ?? 0) + 1;
     const res = await ingestFiles(await getEngine(), { name: flow.name, config: flow.config }, files, {
       firstSeq,

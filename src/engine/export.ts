@@ -263,7 +263,8 @@ function exportSchema(spec: ExportSpec, fields: readonly string[]): ExportColumn
   });
 }
 
-async function sha256File(file: string): Promise<string> {
+/** sha256 of a file's bytes, streamed (manifests, stream-file fingerprints). */
+export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex');

@@ -12,6 +12,7 @@ export {
 export {
   type ExportColumn,
   type ExportedFile,
+  sha256File,
   type WriteExportOptions,
   type WriteExportResult,
   writeExport,

@@ -2,12 +2,12 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { applyPlan } from '../../apply/index.js';
 import { findProjectRoot } from '../../config/index.js';
-import { formatDiagnosticsText, hasErrors, OutflowError, summaryLine } from '../../diagnostics/index.js';
+import { OutflowError } from '../../diagnostics/index.js';
 import { diff, hasChanges, type Plan } from '../../plan/index.js';
-import { loadProject } from '../../project/load.js';
 import { renderText } from '../../render/index.js';
 import { acquireLock, emptyState, type StateLock } from '../../state/index.js';
 import type { CommandContext } from '../context.js';
+import { loadCheckedProject } from '../load-checked-project.js';
 import { openProjectEngine } from '../open-project-engine.js';
 import { createProgress } from '../progress.js';
 import { loadSavedPlan } from '../saved-plan.js';
@@ -54,13 +54,8 @@ export async function applyCommand(
   const root = findProjectRoot(ctx.cwd, ctx.dir);
   const now = parseNow(options.now);
   const draft = options.draft === true;
-  const project = await loadProject(root, { env: ctx.env });
-  if (project.diagnostics.length > 0)
-    ctx.output.err(formatDiagnosticsText(project.diagnostics, { color: ctx.output.color }));
-  if (hasErrors(project.diagnostics)) {
-    ctx.output.err(`✗ nothing applied: ${summaryLine(project.diagnostics)}`);
-    return 1;
-  }
+  const { project, ok } = await loadCheckedProject(ctx, root, { refusal: 'nothing applied' });
+  if (!ok) return 1;
   const model = project.model;
   const loc = stateLocation(root, model.project?.config);
   let lock: StateLock | undefined;

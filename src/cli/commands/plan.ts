@@ -1,19 +1,13 @@
 import { resolve } from 'node:path';
 import { findProjectRoot } from '../../config/index.js';
-import {
-  closest,
-  formatDiagnosticsText,
-  hasErrors,
-  OutflowError,
-  summaryLine,
-} from '../../diagnostics/index.js';
+import { closest, OutflowError, summaryLine } from '../../diagnostics/index.js';
 import { computeImpact } from '../../impact/index.js';
 import { allResources, type Model } from '../../model/index.js';
 import { diff, hasChanges, type Plan } from '../../plan/index.js';
-import { loadProject } from '../../project/load.js';
 import { renderJson, renderMarkdown, renderText } from '../../render/index.js';
 import { parseAddress, type StateDocument, writeFileAtomic } from '../../state/index.js';
 import type { CommandContext } from '../context.js';
+import { loadCheckedProject } from '../load-checked-project.js';
 import { loadBaseline, withBase } from '../plan-base.js';
 import { stateLocation } from '../state-location.js';
 import { listStreamFiles } from '../stream-files.js';
@@ -45,11 +39,8 @@ export interface PlanOptions {
 export async function planCommand(ctx: CommandContext, options: PlanOptions): Promise<number> {
   const root = findProjectRoot(ctx.cwd, ctx.dir);
   const now = parseNow(options.now);
-  const project = await loadProject(root, { env: ctx.env, secretsRequired: false });
-  if (project.diagnostics.length > 0)
-    ctx.output.err(formatDiagnosticsText(project.diagnostics, { color: ctx.output.color }));
-  if (hasErrors(project.diagnostics)) {
-    ctx.output.err(`✗ no plan: ${summaryLine(project.diagnostics)}`);
+  const { project, ok } = await loadCheckedProject(ctx, root, { secretsRequired: false, refusal: 'no plan' });
+  if (!ok) {
     // Tools reading --format json get the reason on stdout too, in the error envelope's shape.
     if (options.format === 'json')
       ctx.output.out(

@@ -1,15 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { findProjectRoot } from '../../config/index.js';
-import {
-  formatDiagnosticsText,
-  hasErrors,
-  OutflowError,
-  suggestion,
-  summaryLine,
-} from '../../diagnostics/index.js';
-import { loadProject } from '../../project/load.js';
+import { OutflowError, suggestion } from '../../diagnostics/index.js';
 import type { CommandContext } from '../context.js';
+import { loadCheckedProject } from '../load-checked-project.js';
 import { parseNow } from './plan.js';
 
 export interface PreviewOptions {
@@ -26,12 +20,11 @@ export async function previewAudienceCommand(
 ): Promise<number> {
   const root = findProjectRoot(ctx.cwd, ctx.dir);
   const now = parseNow(options.now);
-  const project = await loadProject(root, { env: ctx.env, secretsRequired: false });
-  if (hasErrors(project.diagnostics)) {
-    ctx.output.err(formatDiagnosticsText(project.diagnostics, { color: ctx.output.color }));
-    ctx.output.err(`✗ ${summaryLine(project.diagnostics)}`);
-    return 1;
-  }
+  const { project, ok } = await loadCheckedProject(ctx, root, {
+    secretsRequired: false,
+    quietWarnings: true,
+  });
+  if (!ok) return 1;
   const model = project.model;
   const audience = model.resources.Audience.get(name);
   if (audience === undefined) {

@@ -1,12 +1,6 @@
 import { applyPlan } from '../../apply/index.js';
 import { findProjectRoot } from '../../config/index.js';
-import {
-  closest,
-  formatDiagnosticsText,
-  hasErrors,
-  OutflowError,
-  summaryLine,
-} from '../../diagnostics/index.js';
+import { closest, OutflowError } from '../../diagnostics/index.js';
 import type { Model } from '../../model/index.js';
 import {
   activationDueInput,
@@ -21,11 +15,11 @@ import {
   scheduleDue,
   selectRunActions,
 } from '../../plan/index.js';
-import { loadProject } from '../../project/load.js';
 import { renderText } from '../../render/index.js';
 import type { StateDocument } from '../../state/index.js';
 import { acquireLock } from '../../state/index.js';
 import type { CommandContext } from '../context.js';
+import { loadCheckedProject } from '../load-checked-project.js';
 import { openProjectEngine } from '../open-project-engine.js';
 import { createProgress } from '../progress.js';
 import { stateLocation } from '../state-location.js';
@@ -61,13 +55,8 @@ export async function runCommand(ctx: CommandContext, names: string[], options: 
   const root = findProjectRoot(ctx.cwd, ctx.dir);
   const now = parseNow(options.now);
   const wait = parseWait(options.wait);
-  const project = await loadProject(root, { env: ctx.env });
-  if (project.diagnostics.length > 0)
-    ctx.output.err(formatDiagnosticsText(project.diagnostics, { color: ctx.output.color }));
-  if (hasErrors(project.diagnostics)) {
-    ctx.output.err(`✗ nothing run: ${summaryLine(project.diagnostics)}`);
-    return 1;
-  }
+  const { project, ok } = await loadCheckedProject(ctx, root, { refusal: 'nothing run' });
+  if (!ok) return 1;
   const model = project.model;
   const named = namedAddresses(ctx, model, names, options.force === true);
   if (named === undefined) return 1;

@@ -1,16 +1,10 @@
 import { join } from 'node:path';
 import { findProjectRoot } from '../../config/index.js';
-import {
-  closest,
-  formatDiagnosticsText,
-  hasErrors,
-  OutflowError,
-  summaryLine,
-} from '../../diagnostics/index.js';
+import { closest, OutflowError } from '../../diagnostics/index.js';
 import { diff, formatTime } from '../../plan/index.js';
-import { loadProject } from '../../project/load.js';
 import { formatBytes, renderStatusText, statusRows, table } from '../../render/index.js';
 import type { CommandContext } from '../context.js';
+import { loadCheckedProject } from '../load-checked-project.js';
 import { stateLocation } from '../state-location.js';
 import { OUTFLOW_VERSION } from '../version.js';
 import { parseNow } from './plan.js';
@@ -22,12 +16,8 @@ export interface StatusOptions {
 
 async function load(ctx: CommandContext) {
   const root = findProjectRoot(ctx.cwd, ctx.dir);
-  const project = await loadProject(root, { env: ctx.env });
-  if (hasErrors(project.diagnostics)) {
-    ctx.output.err(formatDiagnosticsText(project.diagnostics, { color: ctx.output.color }));
-    ctx.output.err(`✗ ${summaryLine(project.diagnostics)}`);
-    return undefined;
-  }
+  const { project, ok } = await loadCheckedProject(ctx, root, { quietWarnings: true });
+  if (!ok) return undefined;
   const loc = stateLocation(root, project.model.project?.config);
   return { root, model: project.model, state: await loc.backend.read() };
 }
