@@ -75,6 +75,8 @@ function destinationRoot(manifestPath: string, out: string, first: string): stri
 /** Rows in a text file, counted independently of outflow. */
 function countRows(format: Manifest['format'], text: string): number {
   const lines = text.split('\n').filter((l) => l.length > 0);
+  // layout: clevertap — the first line is the event name (not JSON), then one object per line.
+  if ((format === 'json' || format === 'ndjson') && !/^[[{]/.test(lines[0] ?? '')) return lines.length - 1;
   switch (format) {
     case 'csv':
       return lines.length - 1; // header

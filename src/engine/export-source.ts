@@ -18,6 +18,7 @@ export function sourceOptionsFor(
   spec: ExportSpec,
   options: RunWindowOptions,
   xmlEvent: boolean,
+  layoutColumns?: readonly string[],
 ): SourceOptions {
   return {
     now: options.now,
@@ -26,6 +27,7 @@ export function sourceOptionsFor(
     limitRows: options.limitRows,
     eventTimeAfter: spec.source.kind === 'dataflow' ? options.eventTimeAfter : undefined,
     xmlEvent,
+    layoutColumns,
   };
 }
 

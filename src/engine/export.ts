@@ -8,9 +8,11 @@ import { DEFAULT_EXPORT_PATH, parseTemplate, renderTemplate } from '../model/pat
 import type { Export } from '../schema/index.js';
 import type { Engine } from './engine.js';
 import { type ChunkRange, planChunks } from './export-chunks.js';
+import { clevertapFrame, clevertapLayoutOf, clevertapSelectItems } from './export-clevertap.js';
 import { resolveExportSpec, sourceOptionsFor } from './export-source.js';
-import { writeXmlFile } from './export-xml.js';
+import { writeTextFile, writeXmlFile } from './export-xml.js';
 import { gzipFileParallel } from './parallel-gzip.js';
+import { clevertapColumns } from './sql/clevertap-sql.js';
 import {
   chunkSelectSql,
   columnsFlow,
@@ -95,9 +97,18 @@ export async function writeExportSpec(
   const config = spec.config;
   const fields = exportFields(spec);
   const flow = columnsFlow(spec.source);
+  const clevertap = config.layout === 'clevertap' ? clevertapLayoutOf(spec, fields) : undefined;
   const xmlEvent =
-    config.format === 'xml' && spec.source.kind === 'dataflow' && flow.config.entity === 'event';
-  const sourceOptions = sourceOptionsFor(spec, options, xmlEvent);
+    clevertap === undefined &&
+    config.format === 'xml' &&
+    spec.source.kind === 'dataflow' &&
+    flow.config.entity === 'event';
+  const sourceOptions = sourceOptionsFor(
+    spec,
+    options,
+    xmlEvent,
+    clevertap === undefined ? undefined : clevertapColumns(clevertap),
+  );
   const template = parseTemplate(config.path ?? DEFAULT_EXPORT_PATH);
   if (template.problems.length > 0) {
     throw new OutflowError('export-bad-path', `export "${spec.name}": ${template.problems[0]!.message}`, {
@@ -107,8 +118,12 @@ export async function writeExportSpec(
   const ext = fileExtension(config.format, config.compression);
   // gzip for text formats is ours: written plain, then compressed in parallel blocks.
   const ourGzip = config.compression === 'gzip' && config.format !== 'parquet';
+  // XML, and CleverTap's JSON, are streamed as text by us; the rest is DuckDB's COPY.
+  const clevertapText = clevertap !== undefined && config.format !== 'parquet';
   const copy =
-    config.format === 'xml' ? undefined : copyOptions(config.format, ourGzip ? 'none' : config.compression);
+    config.format === 'xml' || clevertapText
+      ? undefined
+      : copyOptions(config.format, ourGzip ? 'none' : config.compression);
 
   // Without chunks rows go straight from the source to each file. Chunked dataflow sources are
   // cut by `_seq` ranges looked up from a sort of `_seq` alone. Audiences with chunks and drafts
@@ -123,7 +138,10 @@ export async function writeExportSpec(
           ? 'seq'
           : 'materialized';
   const query = exportQuery(spec, sourceOptions);
-  const items = selectItems(spec, fields, xmlEvent, mode === 'materialized');
+  const items =
+    clevertap === undefined
+      ? selectItems(spec, fields, xmlEvent, mode === 'materialized')
+      : clevertapSelectItems(clevertap, config.format);
   if (mode === 'materialized') {
     const materialize = materializeSql(spec, sourceOptions);
     await engine.run(materialize.sql, materialize.params);
@@ -158,7 +176,9 @@ export async function writeExportSpec(
         const written = ourGzip ? `${target}.plain` : target;
         if (copy === undefined) {
           const compression = ourGzip ? 'none' : config.compression;
-          await writeXmlFile(engine, select, xmlEvent ? 'Events' : 'records', written, compression);
+          if (clevertap === undefined)
+            await writeXmlFile(engine, select, xmlEvent ? 'Events' : 'records', written, compression);
+          else await writeTextFile(engine, select, clevertapFrame(config.format, part), written, compression);
         } else {
           const q = copyChunkSql(select, quoteLiteral(written), copy);
           await engine.run(q.sql, q.params);

@@ -812,6 +812,33 @@ export interface Export {
    */
   path?: string;
   /**
+   * How each row is shaped in the files. `flat` (default): the exported fields as columns (an XML export of an event dataflow keeps its `<Event>` elements). `clevertap` (event dataflows only): CleverTap's event export layout, as in its Data Export documentation: `profile` (the person identifier as `identity`, then the `clevertap.profile` columns), `ts` (the event time as the number yyyyMMddHHmmss, in UTC), `eventName`, `deviceInfo` (the `clevertap.deviceInfo` columns) and `eventProps` (every other exported field). JSON and NDJSON files start with a line holding the event name, then one object per line (needs `splitBy: event`; compression none or gzip); XML has `<Event>` elements with `<eventProps>` entries; Parquet has `ts` BIGINT, `eventName` and STRUCT columns. No CSV form.
+   */
+  layout?: 'flat' | 'clevertap';
+  /**
+   * With `layout: clevertap`: which columns go to `profile` and `deviceInfo`, and the keys they are written under. Every other exported field goes to `eventProps` (the person identifier, event time and event name have their own places).
+   */
+  clevertap?: {
+    /**
+     * Columns written in `profile`, in this order, after the person identifier (which comes first unless it is listed here). Default: the person identifier only.
+     *
+     * @maxItems 1000
+     */
+    profile?: ColumnName[];
+    /**
+     * Columns written in `deviceInfo`, in this order. Default: none (then JSON and Parquet have no `deviceInfo` and XML no `<deviceInfo>`).
+     *
+     * @maxItems 1000
+     */
+    deviceInfo?: ColumnName[];
+    /**
+     * The key a column is written under, when it is not the column's name: `{identity: all_identities, ct_source: CT Source}`. The person identifier's key defaults to `identity`; `ts` and `eventName` are fixed.
+     */
+    keys?: {
+      [k: string]: string;
+    };
+  };
+  /**
    * `event`: one series of files per event name (event dataflows only); `none` (default).
    */
   splitBy?: 'none' | 'event';

@@ -32,6 +32,8 @@ export interface SourceOptions {
   eventTimeAfter?: Date | undefined;
   /** Extra columns for the XML event layout: `__ts`, `__name`, `__pid`. */
   xmlEvent?: boolean;
+  /** Source columns a layout reads besides the fields (carried into materialised rows). */
+  layoutColumns?: readonly string[] | undefined;
 }
 
 /** The flow whose declared columns the export reads. */
@@ -80,7 +82,7 @@ export function materializeSql(spec: ExportSpec, options: SourceOptions): Sql {
 /** The export's rows before ordering and numbering: what materializeSql and the direct path share. */
 export interface ExportQuery {
   fields: string[];
-  /** Extra select items (XML event layout). */
+  /** Extra select items (XML event layout, layout columns). */
   extra: string[];
   /** SQL for the part (event name) of a row, `''` without splitBy. */
   part: string;
@@ -153,6 +155,9 @@ export function exportQuery(spec: ExportSpec, options: SourceOptions): ExportQue
         `${quoteIdent(name!)} AS "__name"`,
         pid === undefined ? 'NULL AS "__pid"' : `${quoteIdent(pid)} AS "__pid"`,
       );
+    }
+    for (const column of options.layoutColumns ?? []) {
+      if (!fields.includes(column)) extra.push(quoteIdent(column));
     }
     from = `SELECT * FROM ${quoteIdent(datasetTable(source.flow.name))}${where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`}`;
     order = '_seq';

@@ -22,7 +22,7 @@ export function xmlTextSql(expr: string): string {
 }
 
 /** SQL: `open` + escaped value + `close`, or '' when the value is NULL. */
-function element(expr: string, open: string, close: string): string {
+export function xmlElementSql(expr: string, open: string, close: string): string {
   return `CASE WHEN ${expr} IS NOT NULL THEN concat(${quoteLiteral(open)}, ${xmlTextSql(expr)}, ${quoteLiteral(close)}) ELSE '' END`;
 }
 
@@ -40,13 +40,19 @@ export function xmlAttribute(value: string): string {
 
 /** SQL producing one `<record>` per row from the given columns (names as in the FROM). */
 export function xmlRecordSql(fields: readonly string[]): string {
-  const parts = fields.map((field) => {
-    const simple = XML_NAME.test(field) && !/^xml/i.test(field);
-    const open = simple ? `    <${field}>` : `    <field name="${xmlAttribute(field)}">`;
-    const close = simple ? `</${field}>\n` : '</field>\n';
-    return element(quoteIdent(field), open, close);
-  });
+  const parts = fields.map((field) => xmlNamedElementSql(field, quoteIdent(field), '    '));
   return `concat('  <record>\n', ${parts.join(', ')}, '  </record>\n') AS x`;
+}
+
+/**
+ * SQL: `<name>value</name>` on its own line after `indent`, or `<field name="…">` when `name` is
+ * not an XML name; '' when the value is NULL.
+ */
+export function xmlNamedElementSql(name: string, expr: string, indent: string): string {
+  const simple = XML_NAME.test(name) && !/^xml/i.test(name);
+  const open = simple ? `${indent}<${name}>` : `${indent}<field name="${xmlAttribute(name)}">`;
+  const close = simple ? `</${name}>\n` : '</field>\n';
+  return xmlElementSql(expr, open, close);
 }
 
 export interface XmlEventRefs {
@@ -59,7 +65,7 @@ export interface XmlEventRefs {
 /** SQL producing one `<Event>` per row; `props` are the columns listed as eventProps entries. */
 export function xmlEventSql(props: readonly string[], refs: XmlEventRefs): string {
   const entries = props.map((field) =>
-    element(
+    xmlElementSql(
       quoteIdent(field),
       `      <entry>\n        <key>${xmlAttribute(field)}</key>\n        <value>`,
       '</value>\n      </entry>\n',
@@ -69,10 +75,10 @@ export function xmlEventSql(props: readonly string[], refs: XmlEventRefs): strin
   return [
     "concat('  <Event>\n'",
     `CASE WHEN ${refs.ts} IS NOT NULL THEN concat('    <ts>', strftime(${refs.ts}, '%Y%m%d%H%M%S'), '</ts>\n') ELSE '' END`,
-    element(refs.name, '    <eventName>', '</eventName>\n'),
+    xmlElementSql(refs.name, '    <eventName>', '</eventName>\n'),
     refs.pid === undefined
       ? "''"
-      : element(refs.pid, '    <profile>\n      <identity>', '</identity>\n    </profile>\n'),
+      : xmlElementSql(refs.pid, '    <profile>\n      <identity>', '</identity>\n    </profile>\n'),
     propsSql,
     "'  </Event>\n') AS x",
   ].join(', ');

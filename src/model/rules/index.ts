@@ -8,6 +8,7 @@ import {
   exportOptionsFit,
   recurringAndOneTimeExclusive,
 } from './exports.js';
+import { exportLayoutFitsSource } from './layout.js';
 import { pathsStayInRoot } from './paths.js';
 import { referencesResolve } from './references.js';
 import { schedulesWithinBounds } from './schedules.js';
@@ -23,6 +24,7 @@ export const RULES: readonly Rule[] = [
   audienceColumnsExist,
   exportFieldsExistInSource,
   exportOptionsFit,
+  exportLayoutFitsSource,
   schedulesWithinBounds,
   pathsStayInRoot,
   credentialsAreReferences,
