@@ -105,14 +105,15 @@ export async function applyPlan(input: ApplyInput, openEngine: () => Promise<Eng
     const d = data(a.address);
     const overwrite = flow.config.writeMode === 'overwrite';
     const listed = overwrite ? (input.streamFiles[a.address] ?? []) : a.files;
-    const { ingestFiles, sha256File } = await import('../engine/index.js');
+    const { ingestFiles, fingerprintStreamFile } = await import('../engine/index.js');
     const files = await Promise.all(
       listed.map(async (f) => ({
         path: join(input.root, f.path),
         rel: f.path,
         label: f.path,
         size: f.size,
-        sha256: await sha256File(join(input.root, f.path)),
+        // A compressed file cut short or corrupt fails here, before any of its rows count.
+        sha256: await fingerprintStreamFile(join(input.root, f.path), f.path),
       })),
     );
     const firstSeq = (d.ingestSeq ?? 0) + 1;

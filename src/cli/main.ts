@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { errorToEnvelope, OutflowError } from '../diagnostics/index.js';
+import { errorToEnvelope, errorToText } from '../diagnostics/index.js';
 import { type ApplyOptions, applyCommand } from './commands/apply.js';
 import { initCommand } from './commands/init.js';
 import { type PlanOptions, planCommand } from './commands/plan.js';
@@ -165,13 +165,8 @@ function collect(value: string, previous: string[]): string[] {
 function printError(err: unknown, output: Output, debug: boolean, json: boolean): void {
   if (json) {
     output.out(JSON.stringify(errorToEnvelope(err), null, 2));
-  } else if (err instanceof OutflowError) {
-    output.err(`error[${err.code}]: ${err.message}${err.hint === undefined ? '' : `\n  hint: ${err.hint}`}`);
   } else {
-    const msg = err instanceof Error ? err.message : String(err);
-    output.err(
-      `internal error: ${msg}\n  hint: this is a bug in outflow; rerun with --debug for details and report it`,
-    );
+    output.err(errorToText(err));
   }
   if (debug && err instanceof Error && err.stack) output.err(err.stack);
 }

@@ -42,3 +42,11 @@ export function errorToEnvelope(err: unknown): ErrorEnvelope {
     error: { code: 'internal', message, hint: 'this is a bug in outflow; rerun with --debug and report it' },
   };
 }
+
+/** An error as the CLI prints it: `error[code]: message` and its hint, or an internal error. */
+export function errorToText(err: unknown): string {
+  if (err instanceof OutflowError)
+    return `error[${err.code}]: ${err.message}${err.hint === undefined ? '' : `\n  hint: ${err.hint}`}`;
+  const message = err instanceof Error ? err.message : String(err);
+  return `internal error: ${message}\n  hint: this is a bug in outflow; rerun with --debug for details and report it`;
+}

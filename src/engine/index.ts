@@ -44,3 +44,4 @@ export type { ExportSource, ExportSpec } from './sql/export-sql.js';
 export { datasetTable } from './sql/ingest-sql.js';
 export { quoteIdent, quoteLiteral } from './sql/quote.js';
 export { xmlAttribute, xmlTextSql } from './sql/xml-sql.js';
+export { fingerprintStreamFile } from './stream-file-check.js';

@@ -188,7 +188,7 @@ export async function ingestFiles(
     };
   } catch (error) {
     await engine.run('ROLLBACK').catch(() => undefined);
-    throw error;
+    throw explainIngestError(error, flow);
   } finally {
     for (const table of [RAW_TABLE, JSON_TABLE, STAGE_TABLE, REJECT_TABLE]) {
       await run(dropTempSql(table)).catch(() => undefined);
@@ -273,9 +273,29 @@ function explainStageError(
   if (missing !== undefined) return missingColumn(flow, file, missing, rawColumns, error);
   if (error instanceof OutflowError && error.code === 'engine_access_denied') return error;
   return new OutflowError('ingest-failed', `dataflow "${flow.name}", file ${file}: ${firstLine0(message)}`, {
+    hint: `check the expr columns of dataflow "${flow.name}" against this file's values; nothing of the dataflow was ingested`,
     meta: { file },
     cause: error,
   });
+}
+
+/**
+ * What leaves ingestFiles is an OutflowError with a hint: ours pass through, and anything else
+ * (a DuckDB error from a statement not wrapped above, a failed mkdir) says which dataflow failed
+ * and that nothing of it was ingested, instead of reaching the user as a raw engine message.
+ */
+function explainIngestError(error: unknown, flow: IngestFlow): unknown {
+  if (error instanceof OutflowError && error.hint !== undefined) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new OutflowError(
+    'ingest-failed',
+    `dataflow "${flow.name}": ingest failed, nothing was ingested: ${firstLine0(message)}`,
+    {
+      hint: 'fix the cause above and run apply again; the files of this ingest are then taken again, whole',
+      meta: { dataflow: flow.name, ...(error instanceof OutflowError ? { cause: error.code } : {}) },
+      cause: error,
+    },
+  );
 }
 
 function missingColumn(

@@ -10,7 +10,10 @@ const addFormats = addFormatsModule.default ?? addFormatsModule;
 
 export const SCHEMA_ID = 'https://outflow.dev/schemas/outflow.schema.json';
 export const schemasDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas');
-const precompiledPath = join(schemasDir, '..', 'dist', 'schema', 'validators.gen.mjs');
+// Beside this module: scripts/build-validators.mjs writes it into dist/schema/ only, so the built
+// CLI loads it, while code running from src/ (tests) compiles the current schemas instead of
+// trusting a dist/ build that may be older than them.
+const precompiledPath = join(dirname(fileURLToPath(import.meta.url)), 'validators.gen.mjs');
 
 /** The sub-schemas re-checked on their own when an untagged union fails (see validate-document.ts). */
 export const SUB_SCHEMAS = {
@@ -37,6 +40,8 @@ interface Validators {
   schema: Record<string, unknown>;
   validateResource: Validator;
   sub: Record<SubSchema, Validator>;
+  /** Where the validators came from: the build's standalone module, or ajv at run time. */
+  origin: 'precompiled' | 'compiled';
 }
 
 let loaded: Validators | undefined;
@@ -58,12 +63,12 @@ function compileAtRuntime(schema: Record<string, unknown>): Validators {
   const sub = Object.fromEntries(
     Object.entries(SUB_SCHEMAS).map(([name, pointer]) => [name, ajv.getSchema(`${SCHEMA_ID}#${pointer}`)!]),
   ) as unknown as Record<SubSchema, Validator>;
-  return { schema, validateResource, sub };
+  return { schema, validateResource, sub, origin: 'compiled' };
 }
 
 /**
  * The combined schema's validators: precompiled at build time (scripts/build-validators.mjs) when
- * available, else compiled here once. Loaded lazily: commands that do not validate never pay for it.
+ * this module runs from dist/, else compiled here once. Loaded lazily: commands that do not validate never pay for it.
  */
 export async function loadValidators(): Promise<Validators> {
   if (loaded !== undefined) return loaded;
@@ -77,7 +82,7 @@ export async function loadValidators(): Promise<Validators> {
       SubSchema,
       Validator
     >;
-    loaded = { schema, validateResource: mod.validateResource!, sub };
+    loaded = { schema, validateResource: mod.validateResource!, sub, origin: 'precompiled' };
   } else {
     loaded = compileAtRuntime(schema);
   }

@@ -473,7 +473,7 @@ export interface Dataflow {
      */
     connection?: string;
     /**
-     * With `connection`: the key prefix (folder) holding the stream files.
+     * With `connection` (not implemented yet): the key prefix (folder) holding the stream files.
      */
     prefix?: string;
     /**

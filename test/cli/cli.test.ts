@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -45,7 +45,7 @@ describe('outflow binary', () => {
     expect(res.stderr).not.toMatch(/\bat .*\.js:\d+/);
   });
 
-  it('prints an internal error without a stack trace, and with one under --debug', async () => {
+  it('prints a user error with its code and hint and no stack trace; --debug adds the stack', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'outflow-noproj-'));
     const res = await run(['validate'], { cwd: dir });
     expect(res.exitCode).toBe(1);
@@ -54,6 +54,41 @@ describe('outflow binary', () => {
     expect(res.stderr).not.toMatch(/\bat .*\.js:\d+/);
     const debug = await run(['--debug', 'validate'], { cwd: dir });
     expect(debug.stderr).toMatch(/\bat .*\.js:\d+/);
+  });
+
+  it('prints an internal error as one line and a hint; its stack only under --debug', async () => {
+    // A real internal error through the real validate path: an installation whose schemas/
+    // folder is missing. validate reads the combined schema from the package, so it fails
+    // with an fs error no user input can cause or fix.
+    const repo = join(import.meta.dirname, '..', '..');
+    const install = mkdtempSync(join(tmpdir(), 'outflow-broken-install-'));
+    for (const part of ['bin', 'dist', 'package.json'])
+      cpSync(join(repo, part), join(install, part), { recursive: true });
+    symlinkSync(join(repo, 'node_modules'), join(install, 'node_modules'));
+    const dir = join(mkdtempSync(join(tmpdir(), 'outflow-internal-')), 'p');
+    expect((await run(['init', dir])).exitCode).toBe(0);
+    const broken = (args: string[]) =>
+      execa('node', [join(install, 'bin', 'outflow.js'), ...args], {
+        reject: false,
+        cwd: dir,
+        env: { NO_COLOR: '1' },
+      });
+
+    const res = await broken(['validate']);
+    expect(res.exitCode).toBe(1);
+    expect(res.stdout).toBe('');
+    expect(res.stderr.split('\n')).toEqual([
+      `internal error: ENOENT: no such file or directory, open '${join(install, 'schemas', 'outflow.schema.json')}'`,
+      '  hint: this is a bug in outflow; rerun with --debug for details and report it',
+    ]);
+    const debug = await broken(['--debug', 'validate']);
+    expect(debug.exitCode).toBe(1);
+    const [message, hint, ...stack] = debug.stderr.split('\n');
+    expect([message, hint]).toEqual(res.stderr.split('\n'));
+    expect(stack[0]).toMatch(/^Error: ENOENT/);
+    expect(stack.slice(1).join('\n')).toMatch(
+      /^\s+at .+ \(?file:\/\/.+\/dist\/schema\/ajv-instance\.js:\d+:\d+\)?$/m,
+    );
   });
 
   it('has --help on every command and --version', async () => {

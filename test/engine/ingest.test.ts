@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OutflowError } from '../../src/diagnostics/index.js';
 import { ingestFiles } from '../../src/engine/index.js';
 import { csv, dataflow, fileRef, parseCsv, random, type Sandbox, sandbox } from './data-support.js';
 
@@ -308,6 +310,29 @@ describe('ingestFiles', () => {
       code: 'ingest-unreadable-file',
       message: expect.stringContaining('bad.ndjson'),
     });
+  });
+
+  it('turns an error nobody wrapped into an ingest error with a hint, and writes nothing', async () => {
+    const file = box.write('users/a.csv', 'id\n1\nnot a number\n');
+    const idFlow = dataflow('users', [{ name: 'id', type: 'integer', mandatory: true }]);
+    // The reject report's folder cannot be created: a file stands where it should go.
+    const blocked = path.join(box.rejects, 'users');
+    writeFileSync(blocked, '');
+    const attempt = ingestFiles(box.engine, idFlow, [fileRef(file)], {
+      firstSeq: 1,
+      rejectDir: path.join(blocked, 'reports'),
+    });
+    await expect(attempt).rejects.toBeInstanceOf(OutflowError);
+    await expect(attempt).rejects.toMatchObject({
+      code: 'ingest-failed',
+      message: expect.stringMatching(/^dataflow "users": ingest failed, nothing was ingested: ENOTDIR/),
+      hint: expect.stringContaining('run apply again'),
+    });
+    expect(
+      await box.engine.all(
+        "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'ds_users'",
+      ),
+    ).toEqual([{ n: 0 }]);
   });
 
   it('keeps user expressions locked down during ingest', async () => {

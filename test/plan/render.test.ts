@@ -1,7 +1,19 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Ajv2020Module from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { diff, type Plan } from '../../src/plan/index.js';
 import { renderJson, renderMarkdown, renderText } from '../../src/render/index.js';
-import { modelOf, users } from '../support/model.js';
+import { exportOf, modelOf, users } from '../support/model.js';
+
+const Ajv2020 = Ajv2020Module.default ?? Ajv2020Module;
+const addFormats = addFormatsModule.default ?? addFormatsModule;
+const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+addFormats(ajv);
+const validatePlan = ajv.compile(
+  JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'schemas', 'plan.schema.json'), 'utf8')),
+);
 
 const now = new Date('2026-11-20T12:00:00Z');
 
@@ -33,9 +45,43 @@ describe('renderers', () => {
     expect(shown + Number(m![1])).toBe(400);
   });
 
-  it('json is the plan itself', () => {
-    const plan = bigPlan(2);
-    expect(JSON.parse(renderJson(plan))).toEqual(JSON.parse(JSON.stringify(plan)));
+  it('json matches schemas/plan.schema.json and carries the plan in its published shape', () => {
+    const conn = { kind: 'Connection', name: 'out', type: 'local', root: 'out' };
+    const daily = exportOf({ name: 'daily', schedule: { every: '24h' }, mode: 'full', enabled: true });
+    const plan = diff(modelOf(users(), conn, daily), undefined, {
+      now,
+      outflowVersion: '9.9.9',
+      observed: { streamFiles: { 'Dataflow/users': [{ path: 'data/users/a.csv', size: 12 }] } },
+    });
+    const text = renderJson(plan);
+    expect(text.endsWith('}\n')).toBe(true);
+    const json = JSON.parse(text) as Record<string, unknown>;
+    expect(validatePlan(json), JSON.stringify(validatePlan.errors, null, 2)).toBe(true);
+    expect(json).toMatchObject({
+      formatVersion: 1,
+      outflowVersion: '9.9.9',
+      now: '2026-11-20T12:00:00.000Z',
+      configHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      state: { lineage: null, serial: 0 },
+      summary: { create: 3, update: 0, replace: 0, delete: 0, noop: 0, dataActions: 2 },
+      problems: [],
+    });
+    const changes = json.resourceChanges as { address: string; action: string }[];
+    expect(changes.map((c) => `${c.action} ${c.address}`)).toEqual([
+      'create Connection/out',
+      'create Dataflow/users',
+      'create Export/daily',
+    ]);
+    expect(json.dataActions).toEqual([
+      expect.objectContaining({
+        type: 'ingest',
+        address: 'Dataflow/users',
+        files: [{ path: 'data/users/a.csv', size: 12 }],
+      }),
+      expect.objectContaining({ type: 'export', address: 'Export/daily', mode: 'full' }),
+    ]);
+    // A plan that breaks the published shape is caught: the check above can fail.
+    expect(validatePlan({ ...json, formatVersion: 2 })).toBe(false);
   });
 
   it('never prints a secret reference or value; shows (sensitive)', () => {

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { applyPlan } from '../../apply/index.js';
 import { findProjectRoot } from '../../config/index.js';
-import { OutflowError } from '../../diagnostics/index.js';
+import { errorToText, OutflowError } from '../../diagnostics/index.js';
 import { diff, hasChanges, type Plan } from '../../plan/index.js';
 import { renderText } from '../../render/index.js';
 import { acquireLock, emptyState, type StateLock } from '../../state/index.js';
@@ -106,9 +106,10 @@ export async function applyCommand(
     }
     const notDone = result.items
       .filter((i) => i.status !== 'succeeded')
-      .map((i) => `  ${i.status === 'failed' ? '✗' : '·'} ${i.item}${i.detail ? `: ${i.detail}` : ''}`);
+      .map((i) => `  ${i.status === 'failed' ? '✗' : '·'} ${i.item}`);
+    // The failed item's error follows with its code and hint (or as an internal error).
     ctx.output.err(
-      `\nApply stopped: ${done} of ${result.items.length} items done (saved in state); not done:\n${notDone.join('\n')}`,
+      `\nApply stopped: ${done} of ${result.items.length} items done (saved in state); not done:\n${notDone.join('\n')}\n${errorToText(result.error)}`,
     );
     if (ctx.debug && result.error instanceof Error && result.error.stack) ctx.output.err(result.error.stack);
     return 1;

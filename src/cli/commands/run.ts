@@ -1,6 +1,6 @@
 import { applyPlan } from '../../apply/index.js';
 import { findProjectRoot } from '../../config/index.js';
-import { closest, OutflowError } from '../../diagnostics/index.js';
+import { closest, errorToText, OutflowError } from '../../diagnostics/index.js';
 import type { Model } from '../../model/index.js';
 import {
   activationDueInput,
@@ -117,7 +117,9 @@ export async function runCommand(ctx: CommandContext, names: string[], options: 
       ctx.output.out(`Run complete: ${done} of ${result.items.length} items done.`);
       return 0;
     }
-    ctx.output.err(`✗ run stopped: ${done} of ${result.items.length} items done (saved in state)`);
+    ctx.output.err(
+      `✗ run stopped: ${done} of ${result.items.length} items done (saved in state)\n${errorToText(result.error)}`,
+    );
     if (ctx.debug && result.error instanceof Error && result.error.stack) ctx.output.err(result.error.stack);
     return 1;
   } finally {

@@ -61,6 +61,16 @@ export function fileFormat(file: string, declared: Dataflow['source']['format'])
   return format;
 }
 
+export type FileCompression = 'gzip' | 'zstd';
+
+/** A stream file's compression, by name; DuckDB itself recognises only .gz and .zst, so it is passed explicitly. */
+export function fileCompression(file: string): FileCompression | undefined {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.gz' || ext === '.gzip') return 'gzip';
+  if (ext === '.zst' || ext === '.zstd') return 'zstd';
+  return undefined;
+}
+
 /**
  * CREATE TEMP TABLE with the file's records, every column as VARCHAR so casting is ours. For
  * JSON formats this is the first of two steps: the objects land in JSON_TABLE, and
@@ -81,6 +91,7 @@ export function readFileSql(file: string, format: FileFormat, csv: CsvOptions | 
     option('escape', csv?.escape);
     option('nullstr', csv?.nullString);
     option('skip', csv?.skipRows);
+    option('compression', fileCompression(file));
     return {
       sql: `CREATE OR REPLACE TEMP TABLE ${quoteIdent(RAW_TABLE)} AS SELECT * FROM read_csv($1, ${options.join(', ')})`,
       params,
@@ -90,9 +101,10 @@ export function readFileSql(file: string, format: FileFormat, csv: CsvOptions | 
     return { sql: `DESCRIBE SELECT * FROM read_parquet($1)`, params: [file] };
   }
   const jsonFormat = format === 'json' ? 'array' : 'newline_delimited';
+  const compression = fileCompression(file);
   return {
-    sql: `CREATE OR REPLACE TEMP TABLE ${quoteIdent(JSON_TABLE)} AS SELECT json FROM read_json_objects($1, format = $2)`,
-    params: [file, jsonFormat],
+    sql: `CREATE OR REPLACE TEMP TABLE ${quoteIdent(JSON_TABLE)} AS SELECT json FROM read_json_objects($1, format = $2${compression === undefined ? '' : ', compression = $3'})`,
+    params: compression === undefined ? [file, jsonFormat] : [file, jsonFormat, compression],
   };
 }
 

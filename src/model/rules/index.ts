@@ -12,6 +12,7 @@ import { exportLayoutFitsSource } from './layout.js';
 import { pathsStayInRoot } from './paths.js';
 import { referencesResolve } from './references.js';
 import { schedulesWithinBounds } from './schedules.js';
+import { sourcesReadProjectFiles } from './sources.js';
 
 export { sourceColumnsOf } from './columns.js';
 export type { Rule, RuleContext } from './context.js';
@@ -27,6 +28,7 @@ export const RULES: readonly Rule[] = [
   exportLayoutFitsSource,
   schedulesWithinBounds,
   pathsStayInRoot,
+  sourcesReadProjectFiles,
   credentialsAreReferences,
   connectionSharingHonoured,
   audiencesEligibleForDestination,
