@@ -225,10 +225,11 @@ export async function applyPlan(input: ApplyInput, openEngine: () => Promise<Eng
       ...(written.schema === undefined ? {} : { schema: written.schema }),
     };
     const destination = new LocalDestination(resolve(input.root, (conn.config as { root: string }).root));
-    const key =
-      input.backend === undefined
-        ? await publishRun(destination, stagingDir, manifest, '_draft')
-        : await publishRun(destination, stagingDir, manifest);
+    const { manifest: key, directory } = await publishRun(destination, stagingDir, manifest, {
+      prefix: input.backend === undefined ? '_draft' : '',
+      directory: written.directory,
+      manifest: exp.config.manifest !== false,
+    });
     d.runs = [
       ...(d.runs ?? []),
       {
@@ -250,7 +251,7 @@ export async function applyPlan(input: ApplyInput, openEngine: () => Promise<Eng
     delete d.pendingRun;
     await save();
     await rm(stagingDir, { recursive: true, force: true });
-    return `${plural(written.rows, 'row')} in ${plural(written.files.length, 'file')} → ${relative(input.root, join(destination.root, key))}`;
+    return `${plural(written.rows, 'row')} in ${plural(written.files.length, 'file')} → ${relative(input.root, join(destination.root, key || directory))}`;
   }
 
   async function runDataAction(a: DataAction): Promise<string | undefined> {

@@ -1,17 +1,26 @@
-import { lstatSync, readdirSync, realpathSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import type { Model } from '../model/index.js';
-import type { Observed } from '../plan/index.js';
+import type { Observed, Plan, SkippedStreamFile, StreamFileSkipReason } from '../plan/index.js';
+
+/** The stream files of every dataflow, and the matching paths that were skipped (and why). */
+export interface StreamFileListing extends Observed {
+  streamFiles: NonNullable<Observed['streamFiles']>;
+  skipped: SkippedStreamFile[];
+}
 
 /**
  * The stream files each dataflow's `source.path` glob matches now, project-relative and sorted.
- * Only regular files inside the project root count (symlinks leading out of it are skipped).
+ * Only regular files inside the project root count: symbolic links are skipped (their targets
+ * may lie outside the folders DuckDB may read, and a link is not the file it points to), and
+ * each skipped link the glob matches is listed in `skipped` with its reason, so the user is told.
  * Dataflows reading from a connection are not listed here.
  */
-export function listStreamFiles(root: string, model: Model): Observed {
+export function listStreamFiles(root: string, model: Model): StreamFileListing {
   const realRoot = realpathSync(root);
-  const streamFiles: NonNullable<Observed['streamFiles']> = {};
+  const streamFiles: StreamFileListing['streamFiles'] = {};
+  const skipped: SkippedStreamFile[] = [];
   for (const node of model.resources.Dataflow.values()) {
     const glob = node.config.source.path;
     if (glob === undefined) continue;
@@ -21,29 +30,83 @@ export function listStreamFiles(root: string, model: Model): Observed {
     const depth = glob.includes('**')
       ? Number.POSITIVE_INFINITY
       : glob.split('/').length - (base === '' ? 0 : base.split('/').length);
+    const found = walk(realRoot, base === '' ? '.' : base, depth);
     const files: { path: string; size: number }[] = [];
-    for (const rel of walk(realRoot, base === '' ? '.' : base, depth)) {
+    for (const rel of found.files) {
       if (!isMatch(rel)) continue;
       const stat = lstatSync(join(realRoot, rel));
       files.push({ path: rel, size: stat.size });
     }
-    streamFiles[node.address] = files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    streamFiles[node.address] = files.sort((a, b) => byPath(a.path, b.path));
+    const links = found.links.filter((l) => l.folder || isMatch(l.path));
+    skipped.push(...links.map((l) => ({ address: node.address, path: l.path, reason: l.reason })));
   }
-  return { streamFiles };
+  skipped.sort((a, b) => byPath(a.address, b.address) || byPath(a.path, b.path));
+  return { streamFiles, skipped };
 }
 
-// Regular files under `dir` (project-relative, `/`-separated); missing folders yield nothing.
-function walk(realRoot: string, dir: string, depth: number): string[] {
-  const out: string[] = [];
-  const abs = join(realRoot, dir);
+/** The plan with the listing's skipped paths (plan JSON `skippedStreamFiles`), when there are any. */
+export function withSkippedStreamFiles(plan: Plan, listing: StreamFileListing): Plan {
+  return listing.skipped.length === 0 ? plan : { ...plan, skippedStreamFiles: listing.skipped };
+}
+
+function byPath(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+interface SkippedLink {
+  path: string;
+  reason: StreamFileSkipReason;
+  /** A link to a folder the walk would have descended into (reported whatever its name). */
+  folder: boolean;
+}
+
+function linkReason(realRoot: string, abs: string): { reason: StreamFileSkipReason; folder: boolean } {
   let real: string;
   try {
     real = realpathSync(abs);
   } catch {
+    return { reason: 'broken-symlink', folder: false };
+  }
+  const inside = real === realRoot || real.startsWith(realRoot + sep);
+  let folder = false;
+  try {
+    folder = statSync(real).isDirectory();
+  } catch {
+    // Unreadable target: reported as a link, not descended.
+  }
+  return { reason: inside ? 'symlink' : 'symlink-outside-project', folder };
+}
+
+// Regular files under `dir` (project-relative, `/`-separated) and the symbolic links met on the
+// way; missing folders yield nothing. A link as the glob's base folder is followed when it stays
+// in the project.
+function walk(realRoot: string, dir: string, depth: number): { files: string[]; links: SkippedLink[] } {
+  const out = { files: [] as string[], links: [] as SkippedLink[] };
+  const abs = join(realRoot, dir);
+  const rel = dir.split(sep).join('/');
+  let real: string;
+  try {
+    real = realpathSync(abs);
+  } catch {
+    try {
+      if (lstatSync(abs).isSymbolicLink())
+        out.links.push({ path: rel, reason: 'broken-symlink', folder: false });
+    } catch {
+      // Not there at all: nothing to list.
+    }
     return out;
   }
-  if (real !== realRoot && !real.startsWith(realRoot + sep)) return out;
-  if (lstatSync(abs).isFile()) return [dir.split(sep).join('/')];
+  const lstat = lstatSync(abs);
+  if (real !== realRoot && !real.startsWith(realRoot + sep)) {
+    out.links.push({ path: rel, reason: 'symlink-outside-project', folder: statSync(real).isDirectory() });
+    return out;
+  }
+  if (lstat.isFile()) return { files: [rel], links: [] };
+  if (lstat.isSymbolicLink() && !statSync(real).isDirectory()) {
+    out.links.push({ path: rel, reason: 'symlink', folder: false });
+    return out;
+  }
   if (depth <= 0) return out;
   let entries: import('node:fs').Dirent[];
   try {
@@ -53,9 +116,18 @@ function walk(realRoot: string, dir: string, depth: number): string[] {
   }
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
-    const rel = relative(realRoot, join(abs, e.name)).split(sep).join('/');
-    if (e.isDirectory()) out.push(...walk(realRoot, rel, depth - 1));
-    else if (e.isFile()) out.push(rel);
+    const entryAbs = join(abs, e.name);
+    const entryRel = relative(realRoot, entryAbs).split(sep).join('/');
+    if (e.isDirectory()) {
+      const inner = walk(realRoot, entryRel, depth - 1);
+      out.files.push(...inner.files);
+      out.links.push(...inner.links);
+    } else if (e.isFile()) out.files.push(entryRel);
+    else if (e.isSymbolicLink()) {
+      const { reason, folder } = linkReason(realRoot, entryAbs);
+      // A folder link matters only where the walk would have gone into a folder.
+      if (!folder || depth - 1 > 0) out.links.push({ path: entryRel, reason, folder });
+    }
   }
   return out;
 }

@@ -1,3 +1,3 @@
 export type { Destination, PublicationManifest } from './destination.js';
 export { LocalDestination } from './local.js';
-export { manifestKey, publishRun } from './publish.js';
+export { manifestKey, type PublishedRun, type PublishOptions, publishRun } from './publish.js';

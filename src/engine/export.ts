@@ -4,7 +4,12 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { OutflowError } from '../diagnostics/errors.js';
 import type { Model } from '../model/model.js';
-import { DEFAULT_EXPORT_PATH, parseTemplate, renderTemplate } from '../model/path-template.js';
+import {
+  DEFAULT_EXPORT_PATH,
+  parseTemplate,
+  renderRunDirectory,
+  renderTemplate,
+} from '../model/path-template.js';
 import type { Export } from '../schema/index.js';
 import type { Engine } from './engine.js';
 import { type ChunkRange, planChunks } from './export-chunks.js';
@@ -39,6 +44,8 @@ export interface WriteExportOptions {
   runId: string;
   /** The run's time: `{exportTime}`/`{date}` tokens and the audience's `now`. */
   now: Date;
+  /** IANA zone the `{exportTime}`/`{date}` tokens are rendered in (the project's `timezone`). */
+  timeZone: string;
   /** Incremental runs: export rows with `_seq > sinceSeq` (dataflow sources only). */
   sinceSeq?: number;
   /** Export rows with `_seq <= untilSeq` only. */
@@ -67,6 +74,8 @@ export interface ExportColumn {
 
 export interface WriteExportResult {
   files: ExportedFile[];
+  /** The run's folder from the path template (relative, `''` for the root): the manifest's place. */
+  directory: string;
   rows: number;
   /** dataOut exports: the exported columns, their declared types and where they come from. */
   schema?: ExportColumn[];
@@ -74,14 +83,17 @@ export interface WriteExportResult {
   seqTo?: number;
 }
 
-/** Resolves an Export's source from the model, then writes it (see writeExportSpec). */
+/** Resolves an Export's source from the model, then writes it (see writeExportSpec) in the project's time zone. */
 export async function writeExport(
   engine: Engine,
   model: Model,
   exp: { name: string; config: Export },
-  options: WriteExportOptions,
+  options: Omit<WriteExportOptions, 'timeZone'>,
 ): Promise<WriteExportResult> {
-  return writeExportSpec(engine, resolveExportSpec(model, exp), options);
+  return writeExportSpec(engine, resolveExportSpec(model, exp), {
+    ...options,
+    timeZone: model.project?.config.timezone ?? 'UTC',
+  });
 }
 
 /**
@@ -116,6 +128,14 @@ export async function writeExportSpec(
     });
   }
   const ext = fileExtension(config.format, config.compression);
+  const runValues = {
+    export: spec.name,
+    dataset: spec.source.kind === 'dataflow' ? spec.source.flow.config.schema.name : spec.source.name,
+    runId: options.runId,
+    ext,
+    exportTime: options.now,
+    timeZone: options.timeZone,
+  };
   // gzip for text formats is ours: written plain, then compressed in parallel blocks.
   const ourGzip = config.compression === 'gzip' && config.format !== 'parquet';
   // XML, and CleverTap's JSON, are streamed as text by us; the rest is DuckDB's COPY.
@@ -191,14 +211,11 @@ export async function writeExportSpec(
         tempPath: (range) => path.join(tmpDir, `${partIndex}-${range.from}-${range.to}.${ext}`),
       });
       for (const [index, chunk] of chunks.entries()) {
+        // An event name is data: renderTemplate makes it one safe segment (`..`, '' and `a/b` too).
         const name = renderTemplate(template.parts, {
-          export: spec.name,
-          dataset: spec.source.kind === 'dataflow' ? spec.source.flow.config.schema.name : spec.source.name,
-          runId: options.runId,
-          ...(config.splitBy === 'event' ? { event: part === '' ? 'unknown' : part } : {}),
+          ...runValues,
+          ...(config.splitBy === 'event' ? { event: part } : {}),
           index: index + 1,
-          ext,
-          exportTime: options.now,
         });
         if (names.has(name)) {
           throw new OutflowError(
@@ -225,6 +242,7 @@ export async function writeExportSpec(
     }
     return {
       files,
+      directory: renderRunDirectory(template.parts, runValues),
       rows: files.reduce((n, f) => n + f.rows, 0),
       ...(config.type === 'dataOut' ? { schema: exportSchema(spec, fields) } : {}),
       ...(seqTo === undefined || spec.source.kind !== 'dataflow' ? {} : { seqTo }),

@@ -87,6 +87,18 @@ export interface PlanBase {
   warning?: string;
 }
 
+/** Why a file a dataflow's glob matches is not a stream file (the words are the renderers'). */
+export type StreamFileSkipReason = 'symlink' | 'symlink-outside-project' | 'broken-symlink';
+
+/** A path a dataflow's `source.path` glob matches that is not ingested, and why. */
+export interface SkippedStreamFile {
+  /** `Dataflow/name` */
+  address: string;
+  /** Project-relative. */
+  path: string;
+  reason: StreamFileSkipReason;
+}
+
 /** Member count of a changed audience before → after, on the warehouse at `now`. */
 export interface AudienceImpact {
   address: string;
@@ -139,6 +151,8 @@ export interface Plan {
   excludes?: string[];
   /** Set by `plan --base REF`. */
   base?: PlanBase;
+  /** Paths the stream-file globs match that are not ingested (symbolic links); absent when none. */
+  skippedStreamFiles?: SkippedStreamFile[];
   /** Set when a warehouse exists and `--no-data` was not given. */
   impact?: PlanImpact;
   summary: {

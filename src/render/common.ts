@@ -6,6 +6,7 @@ import {
   type Plan,
   type ResourceAction,
   type ResourceChange,
+  type StreamFileSkipReason,
 } from '../plan/index.js';
 import { formatBytes } from './status.js';
 
@@ -100,6 +101,20 @@ export function baseNotes(plan: Plan): string[] {
       ? 'no config files changed'
       : `changed: ${b.changedFiles.slice(0, 10).join(', ')}${b.changedFiles.length > 10 ? `, … ${b.changedFiles.length - 10} more` : ''}`;
   return [`Compared with ${b.ref} at ${b.commit.slice(0, 12)} (taken as applied); ${files}`];
+}
+
+const SKIP_REASON: Record<StreamFileSkipReason, string> = {
+  symlink: 'a symbolic link (stream files must be regular files; move or copy the file into the folder)',
+  'symlink-outside-project':
+    'a symbolic link leading outside the project (stream files must be regular files inside it)',
+  'broken-symlink': 'a symbolic link to nothing',
+};
+
+/** `Warning: Dataflow/users: skipped data/users/x.csv: a symbolic link …`, one per skipped stream file. */
+export function skippedStreamFileNotes(plan: Plan): string[] {
+  return (plan.skippedStreamFiles ?? []).map(
+    (s) => `Warning: ${s.address}: skipped ${s.path}: ${SKIP_REASON[s.reason]}`,
+  );
 }
 
 /** One `[address, what]` row per impact entry, e.g. `members 120 → 95 (+3 / −28)`. */

@@ -10,6 +10,7 @@ import {
   NO_CHANGES,
   reviewable,
   SYMBOL,
+  skippedStreamFileNotes,
   stateLine,
   summaryLine,
 } from './common.js';
@@ -39,6 +40,7 @@ export function renderMarkdown(plan: Plan, limit = MARKDOWN_LIMIT): string {
   ];
   for (const note of baseNotes(plan)) head.push(`> ${inline(note)}`, '');
   for (const note of filterNotes(plan)) head.push(`> ${note}`, '');
+  for (const note of skippedStreamFileNotes(plan)) head.push(`> ${inline(note)}`, '');
   if (plan.problems.length > 0) {
     head.push('#### ❌ Errors: this plan cannot be applied', '');
     for (const p of plan.problems)

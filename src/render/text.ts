@@ -11,6 +11,7 @@ import {
   NO_CHANGES,
   reviewable,
   SYMBOL,
+  skippedStreamFileNotes,
   stateLine,
   summaryLine,
 } from './common.js';
@@ -32,6 +33,7 @@ export function renderText(plan: Plan, options: TextOptions): string {
   const out: string[] = [c.bold(`outflow plan at ${plan.now} (${stateLine(plan)})`)];
   out.push(...baseNotes(plan).map((n) => (n.startsWith('Warning') ? c.yellow(n) : c.cyan(n))));
   out.push(...filterNotes(plan).map((n) => c.cyan(n)));
+  out.push(...skippedStreamFileNotes(plan).map((n) => c.yellow(n)));
   const changes = reviewable(plan);
   // Breaking changes first, each with why, so a reviewer cannot miss them in a long plan.
   const breaking = changes.filter((c) => c.classification === 'breaking');

@@ -67,7 +67,7 @@ export interface Project {
   description?: Description;
   labels?: Labels;
   /**
-   * Default IANA time zone for schedules and date tokens in paths (default `UTC`).
+   * IANA time zone of the project (default `UTC`): cron schedules without their own `timezone` run in it, and export paths' `{exportTime}` and `{date}` tokens show the run's wall-clock time in it (a run at 23:30 UTC is dated the next day in `Europe/Paris`). `{runId}` is always UTC.
    */
   timezone?: string;
   /**
@@ -808,7 +808,7 @@ export interface Export {
    */
   compression?: 'none' | 'gzip' | 'zstd' | 'snappy';
   /**
-   * File path template under the destination. Tokens: `{export}`, `{dataset}`, `{runId}`, `{event}`, `{index}`, `{ext}`, `{exportTime:yyyyMMddHHmm}`, `{date:yyyyMMdd}`. Default `{export}/{runId}/{export}-{index}.{ext}`. No `..`, no leading `/`.
+   * File path template under the destination. Tokens: `{export}`, `{dataset}`, `{runId}`, `{event}`, `{index}`, `{ext}`, `{exportTime:yyyyMMddHHmm}`, `{date:yyyyMMdd}`. Default `{export}/{runId}/{export}-{index}.{ext}`. No `..`, no leading `/`. `{exportTime}` and `{date}` are the run's time in the project's `timezone` (`{runId}` stays UTC). A value from the data (`{event}`) is made one safe path segment: characters other than `A-Z a-z 0-9 _ . = -` become `_`, leading and trailing dots become `_`, an empty value `_`, Windows device names (`CON`, `NUL`…) get a leading `_`, and a changed (or over 200 bytes long) value ends in `-` and 8 hex digits of its sha256, so distinct events keep distinct files; a path segment over 255 bytes is cut the same way, keeping its `.{ext}`. The run's folder (where its manifest goes, for an empty run too) is the path up to the last `/` before the first `{event}` or `{index}`.
    */
   path?: string;
   /**
@@ -856,7 +856,7 @@ export interface Export {
     maxBytes?: number | string;
   };
   /**
-   * Publish a JSON manifest beside the files, last (default true).
+   * Publish a JSON manifest `_manifest-{runId}.json` in the run's folder, after the data files (default true). It is the run's completion signal and lists every file with its rows, bytes and sha256. With `false` only the data files are published (each still atomically, at its deterministic name) and the run is recorded once they are: a consumer then has no completion signal, no file list, row counts or checksums to check, and cannot tell a partial run (interrupted, to be retried) from a complete one. `validate` warns about it.
    */
   manifest?: boolean;
   /**

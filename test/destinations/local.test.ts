@@ -40,8 +40,11 @@ describe('local destination and publication', () => {
   it('publishes data files, then the manifest, leaving no temp files', async () => {
     const files = { 'e/r1/e-00001.csv': 'a\n1\n', 'e/r1/e-00002.csv': 'a\n2\n' };
     const root = mkdtempSync(join(tmpdir(), 'outflow-dest-'));
-    const key = await publishRun(new LocalDestination(root), staging(files), manifestFor(files));
-    expect(key).toBe('e/r1/_manifest-r1.json');
+    const published = await publishRun(new LocalDestination(root), staging(files), manifestFor(files), {
+      directory: 'e/r1',
+    });
+    expect(published).toEqual({ manifest: 'e/r1/_manifest-r1.json', directory: 'e/r1' });
+    const key = published.manifest;
     expect(readdirSync(join(root, 'e', 'r1')).sort()).toEqual([
       '_manifest-r1.json',
       'e-00001.csv',
@@ -64,11 +67,33 @@ describe('local destination and publication', () => {
       dest,
       staging({ 'e/r1/e-00001.csv': 'partial' }),
       manifestFor({ 'e/r1/e-00001.csv': 'partial' }),
+      { directory: 'e/r1' },
     );
     const files = { 'e/r1/e-00001.csv': 'a\n1\n' };
-    await publishRun(dest, staging(files), manifestFor(files));
+    await publishRun(dest, staging(files), manifestFor(files), { directory: 'e/r1' });
     expect(readdirSync(join(root, 'e', 'r1')).sort()).toEqual(['_manifest-r1.json', 'e-00001.csv']);
     expect(readFileSync(join(root, 'e/r1/e-00001.csv'), 'utf8')).toBe('a\n1\n');
+  });
+
+  it('an empty run puts its manifest in the run folder the template gives, not elsewhere', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'outflow-dest-'));
+    const published = await publishRun(new LocalDestination(root), staging({}), manifestFor({}), {
+      directory: 'e/exportTime=202611201200',
+    });
+    expect(published.manifest).toBe('e/exportTime=202611201200/_manifest-r1.json');
+    expect(readdirSync(join(root, 'e', 'exportTime=202611201200'))).toEqual(['_manifest-r1.json']);
+  });
+
+  it('with manifest: false publishes the data files only', async () => {
+    const files = { 'e/r1/e-00001.csv': 'a\n1\n', 'e/r1/e-00002.csv': 'a\n2\n' };
+    const root = mkdtempSync(join(tmpdir(), 'outflow-dest-'));
+    const published = await publishRun(new LocalDestination(root), staging(files), manifestFor(files), {
+      prefix: '_draft',
+      directory: 'e/r1',
+      manifest: false,
+    });
+    expect(published).toEqual({ manifest: '', directory: '_draft/e/r1' });
+    expect(readdirSync(join(root, '_draft', 'e', 'r1')).sort()).toEqual(['e-00001.csv', 'e-00002.csv']);
   });
 
   it('refuses keys that escape the root', async () => {

@@ -125,7 +125,7 @@ describe('ingest SQL', () => {
           mode: 'full',
         },
       },
-      { stagingDir: path.join(box.staging, 'odd'), runId: 'r', now: new Date(0) },
+      { stagingDir: path.join(box.staging, 'odd'), runId: 'r', now: new Date(0), timeZone: 'UTC' },
     );
     expect(readFileSync(path.join(box.staging, 'odd', out.files[0]!.name), 'utf8')).toBe('id,label\n1,ok\n');
   });

@@ -127,7 +127,13 @@ function spec(config: Partial<Export>, given?: ExportSpec['source']): ExportSpec
 
 async function write(s: ExportSpec, extra: { sinceSeq?: number } = {}) {
   const stagingDir = path.join(box.staging, `run-${run++}`);
-  const result = await writeExportSpec(box.engine, s, { stagingDir, runId: 'r1', now: NOW, ...extra });
+  const result = await writeExportSpec(box.engine, s, {
+    stagingDir,
+    runId: 'r1',
+    now: NOW,
+    timeZone: 'UTC',
+    ...extra,
+  });
   return { ...result, dir: stagingDir, read: (name: string) => readFileSync(path.join(stagingDir, name)) };
 }
 
@@ -383,6 +389,7 @@ describe('writeExport', () => {
         stagingDir,
         runId: 'd',
         now: NOW,
+        timeZone: 'UTC',
         limitRows: 10,
       },
     );
@@ -404,6 +411,7 @@ describe('writeExport', () => {
       stagingDir,
       runId: 'd',
       now: NOW,
+      timeZone: 'UTC',
       limitRows: 3,
     });
     const full = await write(spec({ format: 'xml' }));

@@ -26,6 +26,10 @@ describe('listStreamFiles', () => {
       { path: 'data/users/a.csv', size: 3 },
       { path: 'data/users/b.csv', size: 5 },
     ]);
+    // Skipped links are reported, not dropped without a word (a folder link only where the glob descends).
+    expect(flat.skipped).toEqual([
+      { address: 'Dataflow/users', path: 'data/users/link.csv', reason: 'symlink-outside-project' },
+    ]);
     const deep = listStreamFiles(
       root,
       modelOf(users({ source: { type: 'streamFile', path: 'data/**/*.csv' } })),
@@ -34,6 +38,10 @@ describe('listStreamFiles', () => {
       'data/users/a.csv',
       'data/users/b.csv',
       'data/users/nested/c.csv',
+    ]);
+    expect(deep.skipped).toEqual([
+      { address: 'Dataflow/users', path: 'data/users/link.csv', reason: 'symlink-outside-project' },
+      { address: 'Dataflow/users', path: 'data/users/linkdir', reason: 'symlink-outside-project' },
     ]);
   });
 });

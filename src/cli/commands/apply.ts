@@ -12,7 +12,7 @@ import { openProjectEngine } from '../open-project-engine.js';
 import { createProgress } from '../progress.js';
 import { loadSavedPlan } from '../saved-plan.js';
 import { stateLocation } from '../state-location.js';
-import { listStreamFiles } from '../stream-files.js';
+import { listStreamFiles, withSkippedStreamFiles } from '../stream-files.js';
 import { OUTFLOW_VERSION } from '../version.js';
 import { checkAddresses, parseNow } from './plan.js';
 
@@ -73,7 +73,10 @@ export async function applyCommand(
       plan = await loadSavedPlan(resolve(ctx.cwd, planFile), state, model);
     } else {
       const targets = checkAddresses('--target', options.target ?? [], model, state);
-      plan = diff(model, state, { now, outflowVersion: OUTFLOW_VERSION, targets, observed });
+      plan = withSkippedStreamFiles(
+        diff(model, state, { now, outflowVersion: OUTFLOW_VERSION, targets, observed }),
+        observed,
+      );
     }
     ctx.output.out(renderText(plan, { color: ctx.output.color }).replace(/\n$/, ''));
     if (plan.problems.length > 0) return 1;

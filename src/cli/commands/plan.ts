@@ -10,7 +10,7 @@ import type { CommandContext } from '../context.js';
 import { loadCheckedProject } from '../load-checked-project.js';
 import { loadBaseline, withBase } from '../plan-base.js';
 import { stateLocation } from '../state-location.js';
-import { listStreamFiles } from '../stream-files.js';
+import { listStreamFiles, withSkippedStreamFiles } from '../stream-files.js';
 import { OUTFLOW_VERSION } from '../version.js';
 
 export { loadSavedPlan } from '../saved-plan.js';
@@ -68,13 +68,11 @@ export async function planCommand(ctx: CommandContext, options: PlanOptions): Pr
   const reference = baseline === undefined ? state : baseline.state;
   const targets = checkAddresses('--target', options.target ?? [], project.model, reference);
   const excludes = checkAddresses('--exclude', options.exclude ?? [], project.model, reference);
-  let plan = diff(project.model, reference, {
-    now,
-    outflowVersion: OUTFLOW_VERSION,
-    targets,
-    excludes,
-    observed: listStreamFiles(root, project.model),
-  });
+  const observed = listStreamFiles(root, project.model);
+  let plan = withSkippedStreamFiles(
+    diff(project.model, reference, { now, outflowVersion: OUTFLOW_VERSION, targets, excludes, observed }),
+    observed,
+  );
   if (baseline !== undefined) plan = withBase(plan, baseline, state);
   if (options.data !== false) {
     const impact = await computeImpact({

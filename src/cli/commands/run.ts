@@ -15,7 +15,7 @@ import {
   scheduleDue,
   selectRunActions,
 } from '../../plan/index.js';
-import { renderText } from '../../render/index.js';
+import { renderText, skippedStreamFileNotes } from '../../render/index.js';
 import type { StateDocument } from '../../state/index.js';
 import { acquireLock } from '../../state/index.js';
 import type { CommandContext } from '../context.js';
@@ -23,7 +23,7 @@ import { loadCheckedProject } from '../load-checked-project.js';
 import { openProjectEngine } from '../open-project-engine.js';
 import { createProgress } from '../progress.js';
 import { stateLocation } from '../state-location.js';
-import { listStreamFiles } from '../stream-files.js';
+import { listStreamFiles, withSkippedStreamFiles } from '../stream-files.js';
 import { OUTFLOW_VERSION } from '../version.js';
 import { parseNow } from './plan.js';
 
@@ -65,7 +65,10 @@ export async function runCommand(ctx: CommandContext, names: string[], options: 
   try {
     const state = await loc.backend.read();
     const observed = listStreamFiles(root, model);
-    const plan = diff(model, state, { now, outflowVersion: OUTFLOW_VERSION, observed });
+    const plan = withSkippedStreamFiles(
+      diff(model, state, { now, outflowVersion: OUTFLOW_VERSION, observed }),
+      observed,
+    );
     if (state === undefined) {
       ctx.output.err(
         '✗ nothing has been applied yet: run executes the applied config; run outflow plan / outflow apply first',
@@ -86,6 +89,7 @@ export async function runCommand(ctx: CommandContext, names: string[], options: 
     const chosen = selectRunActions(model, all, { named, due });
     const runs = chosen.filter((a) => a.type !== 'ingest');
     ctx.output.out(`outflow run at ${now.toISOString()} (state serial ${state.serial})`);
+    for (const note of skippedStreamFileNotes(plan)) ctx.output.out(note);
     for (const line of notRunLines(model, state, now, runs, due)) ctx.output.out(line);
     if (runs.length === 0) {
       ctx.output.out(due ? 'Nothing due.' : 'Nothing to run.');

@@ -84,7 +84,11 @@ export async function runsCommand(
     String(r.rows),
     String(r.files.length),
     formatBytes(r.bytes),
-    r.status === 'skipped' ? `(none: ${r.reason ?? 'skipped'})` : where(r.manifest),
+    r.status === 'skipped'
+      ? `(none: ${r.reason ?? 'skipped'})`
+      : r.manifest === ''
+        ? '(none: manifest: false)'
+        : where(r.manifest),
   ]);
   ctx.output.out(
     [`${exp.address}: ${runs.length} run${runs.length === 1 ? '' : 's'}`, '', ...table(header, cells)].join(

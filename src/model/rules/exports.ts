@@ -86,6 +86,15 @@ export const exportOptionsFit: Rule = ({ model }) => {
           'use mode: full (the default for audiences)',
         ),
       );
+    if (c.manifest === false)
+      out.push(
+        warningAt(
+          exp.locate(['manifest']),
+          'no-manifest',
+          'manifest: false publishes the data files without a manifest: consumers get no completion signal, no file list, rows or sha256 to check, and cannot tell a partial run from a complete one',
+          'keep manifest: true (the default) unless the consumer cannot ignore the extra _manifest-<runId>.json file',
+        ),
+      );
   }
   return out;
 };
