@@ -7,7 +7,9 @@ import type { Engine } from '../engine/index.js';
 import { durationMs, type Model } from '../model/index.js';
 import type { DataAction, ExportRunAction, IngestAction, Plan } from '../plan/index.js';
 import { recordApplied, runConfigHash } from '../plan/index.js';
+import { projectLayout } from '../project/layout.js';
 import { nextRevision, type ResourceData, type StateBackend, type StateDocument } from '../state/index.js';
+import { crashPoint } from '../testing/index.js';
 import { anchorSchedule, checkRowLimit, skippedRun } from './limits.js';
 import type { ApplyResult, ItemResult } from './result.js';
 
@@ -49,7 +51,7 @@ function describeAction(a: DataAction): string {
 
 /** Folders DuckDB may touch: the stream files' folders and outflow's own staging and reject folders. */
 export function engineDirectories(root: string, model: Model): string[] {
-  const dirs = new Set<string>([join(root, '.outflow', 'staging'), join(root, '.outflow', 'rejects')]);
+  const dirs = new Set<string>([projectLayout(root).stagingDir, projectLayout(root).rejectsDir]);
   for (const flow of model.resources.Dataflow.values()) {
     if (flow.config.source.path !== undefined)
       dirs.add(resolve(root, picomatch.scan(flow.config.source.path).base || '.'));
@@ -119,7 +121,7 @@ export async function applyPlan(input: ApplyInput, openEngine: () => Promise<Eng
     const firstSeq = (d.ingestSeq ?? 0) + 1;
     const res = await ingestFiles(await getEngine(), { name: flow.name, config: flow.config }, files, {
       firstSeq,
-      rejectDir: join(input.root, '.outflow', 'rejects', flow.name),
+      rejectDir: projectLayout(input.root).rejectDir(flow.name),
     });
     const at = input.now.toISOString();
     const perFile = new Map(res.perFile.map((p) => [p.path, p]));
@@ -196,8 +198,9 @@ export async function applyPlan(input: ApplyInput, openEngine: () => Promise<Eng
     if (input.backend !== undefined && d.pendingRun === undefined) {
       d.pendingRun = pending;
       await save();
+      crashPoint('export.pending-saved');
     }
-    const stagingDir = join(input.root, '.outflow', 'staging', exp.name, pending.runId);
+    const stagingDir = projectLayout(input.root).runStagingDir(exp.name, pending.runId);
     await rm(stagingDir, { recursive: true, force: true });
     await mkdir(stagingDir, { recursive: true });
     const { writeExport } = await import('../engine/index.js');

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { PROJECT_FILE } from '../config/index.js';
 import { OutflowError } from '../diagnostics/index.js';
+import { DEFAULT_STATE_PATH, projectLayout } from '../project/layout.js';
 import type { Project } from '../schema/index.js';
-import { DEFAULT_LOCK_PATH, DEFAULT_STATE_PATH, LocalStateBackend } from '../state/index.js';
+import { LocalStateBackend } from '../state/index.js';
 
 /** Where a project's state and its lock live (project-relative paths as the user wrote them). */
 export interface StateLocation {
@@ -23,19 +24,12 @@ export function stateLocation(root: string, project: Project | undefined): State
       'state-backend-unsupported',
       `state backend "${state.backend}" is not supported yet`,
       {
-        hint: 'use state: {backend: local, path: .outflow/state.json} for now',
+        hint: `use state: {backend: local, path: ${DEFAULT_STATE_PATH}} for now`,
       },
     );
   }
-  const statePath = state?.path ?? DEFAULT_STATE_PATH;
-  const lockPath =
-    statePath === DEFAULT_STATE_PATH ? DEFAULT_LOCK_PATH : `${statePath.replace(/\.json$/, '')}.lock`;
-  return {
-    statePath,
-    lockPath,
-    backend: new LocalStateBackend(statePath, { root }),
-    lockFile: join(root, lockPath),
-  };
+  const { statePath, lockPath, lockFile } = projectLayout(root, project);
+  return { statePath, lockPath, backend: new LocalStateBackend(statePath, { root }), lockFile };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import { crashPoint } from '../testing/index.js';
 import type { Destination, PublicationManifest } from './destination.js';
 
 export interface PublishOptions {
@@ -41,6 +42,7 @@ export async function publishRun(
   const prefix = options.prefix ?? '';
   for (const file of manifest.files) {
     await destination.put(posix.join(prefix, file.name), join(stagingDir, ...file.name.split('/')));
+    crashPoint('publish.file');
   }
   const directory = [prefix, options.directory].filter((p) => p !== '').join('/');
   if (options.manifest === false) return { manifest: '', directory };
@@ -48,5 +50,6 @@ export async function publishRun(
   const manifestFile = join(stagingDir, `_manifest-${manifest.runId}.json`);
   await writeFile(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
   await destination.put(key, manifestFile);
+  crashPoint('publish.manifest');
   return { manifest: key, directory };
 }

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { OutflowError } from '../diagnostics/errors.js';
 import type { Dataflow } from '../schema/index.js';
+import { crashPoint } from '../testing/index.js';
 import { closestName } from './closest-name.js';
 import type { Engine } from './engine.js';
 import { sqlType } from './sql/column-types.js';
@@ -177,7 +178,9 @@ export async function ingestFiles(
       rejectReport = path.join(options.rejectDir, `${flow.name}-rejects-${options.firstSeq}.csv`);
       await run(copyRejectsSql(rejectReport, quoteLiteral));
     }
+    crashPoint('ingest.before-commit');
     await engine.run('COMMIT');
+    crashPoint('ingest.committed');
     return {
       rows: perFile.reduce((n, f) => n + f.rows, 0),
       rejected,

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { relative, sep } from 'node:path';
 import type { Engine, FlowRef } from '../engine/index.js';
 import type { Model } from '../model/index.js';
 import type {
@@ -10,6 +10,7 @@ import type {
   PlanImpact,
   ResourceChange,
 } from '../plan/index.js';
+import { openWarehouse, projectLayout } from '../project/layout.js';
 import type { Audience } from '../schema/index.js';
 import type { StateDocument } from '../state/index.js';
 import { estimateBytes, estimateFiles } from './estimate.js';
@@ -36,17 +37,17 @@ const DEFAULT_TIMEOUT_MS = 10_000;
  * warehouse. The plan itself stays pure; this is the effectful step after it.
  */
 export async function computeImpact(input: ImpactInput): Promise<PlanImpact | undefined> {
-  const config = input.model.project?.config.engine;
-  const database = join(input.root, config?.database ?? '.outflow/warehouse.duckdb');
+  const layout = projectLayout(input.root, input.model.project?.config);
+  const database = layout.warehouse;
   if (!existsSync(database)) return undefined;
   const warehouse = relative(input.root, database).split(sep).join('/');
   const audiences = input.plan.resourceChanges.filter((c) => c.kind === 'Audience' && c.action !== 'no-op');
   const runs = input.plan.dataActions.filter((a): a is ExportRunAction => a.type === 'export');
   if (audiences.length === 0 && runs.length === 0) return { warehouse, audiences: [], exports: [] };
-  const { openEngine, datasetTable } = await import('../engine/index.js');
+  const { datasetTable } = await import('../engine/index.js');
   let engine: Engine;
   try {
-    engine = await openEngine({ database, allowedDirectories: [], readOnly: true });
+    engine = await openWarehouse(layout, 'read-only', []);
   } catch (error) {
     // Most often an apply or run holds the warehouse: the plan goes on without the numbers.
     const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);

@@ -1,11 +1,15 @@
-// Node builtins only: the crash test runs this file in a child process that it kills with SIGKILL.
+// Node builtins only (src/testing's crash points too): the crash test runs this file in a child
+// process that it kills with SIGKILL.
 import { randomBytes } from 'node:crypto';
 import { copyFile, link, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { type CrashPoint, crashPoint } from '../testing/index.js';
 
 export interface AtomicWriteOptions {
   /** Before replacing `target`, keep its current content here (hard link, or a copy where links fail). */
   backupPath?: string;
+  /** Hit once the temp file is written and synced, just before it replaces `target` (tests). */
+  crashPoint?: CrashPoint;
 }
 
 /**
@@ -30,6 +34,7 @@ export async function writeFileAtomic(
       await handle.close();
     }
     if (options.backupPath !== undefined) await keepBackup(target, options.backupPath);
+    if (options.crashPoint !== undefined) crashPoint(options.crashPoint);
     await rename(temp, target);
   } catch (error) {
     await rm(temp, { force: true });
@@ -62,7 +67,8 @@ async function keepBackup(target: string, backupPath: string): Promise<void> {
   }
 }
 
-async function syncFile(path: string): Promise<void> {
+/** Flushes a file's content to disk. */
+export async function syncFile(path: string): Promise<void> {
   const handle = await open(path, 'r+');
   try {
     await handle.sync();
@@ -71,9 +77,11 @@ async function syncFile(path: string): Promise<void> {
   }
 }
 
-// Makes the renames durable. Some platforms and filesystems cannot fsync a directory; there the
-// rename is as durable as the OS makes it.
-async function syncDirectory(dir: string): Promise<void> {
+/**
+ * Makes renames in `dir` durable. Some platforms and filesystems cannot fsync a directory; there
+ * the rename is as durable as the OS makes it.
+ */
+export async function syncDirectory(dir: string): Promise<void> {
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
     handle = await open(dir, 'r');

@@ -1,11 +1,10 @@
 // State: what was applied and run, stored atomically with a serial and a lineage, behind one lock.
-export { type AtomicWriteOptions, writeFileAtomic } from './atomic-write.js';
+export { type AtomicWriteOptions, syncDirectory, syncFile, writeFileAtomic } from './atomic-write.js';
 export { address, emptyState, nextRevision, parseAddress, STATE_FORMAT_VERSION } from './document.js';
-export { DEFAULT_STATE_PATH, LocalStateBackend, type LocalStateBackendOptions } from './local-backend.js';
+export { LocalStateBackend, type LocalStateBackendOptions } from './local-backend.js';
 export {
   type AcquireLockOptions,
   acquireLock,
-  DEFAULT_LOCK_PATH,
   readLock,
   type StateLock,
   type UnlockResult,

@@ -6,9 +6,6 @@ import { STATE_FORMAT_VERSION } from './document.js';
 import type { StateBackend, StateDocument } from './types.js';
 import { checkStateDocument } from './validate.js';
 
-/** Where `backend: local` keeps state, relative to the project root. */
-export const DEFAULT_STATE_PATH = '.outflow/state.json';
-
 export interface LocalStateBackendOptions {
   /** Directory a relative `path` is resolved against; defaults to the working directory. */
   root?: string;
@@ -27,7 +24,7 @@ export class LocalStateBackend implements StateBackend {
   readonly backupFile: string;
   private readonly shown: string;
 
-  constructor(path: string = DEFAULT_STATE_PATH, options: LocalStateBackendOptions = {}) {
+  constructor(path: string, options: LocalStateBackendOptions = {}) {
     this.shown = path;
     this.file = resolve(options.root ?? process.cwd(), path);
     this.backupFile = `${this.file}.backup`;
@@ -58,7 +55,10 @@ export class LocalStateBackend implements StateBackend {
     }
     const current = await this.read();
     if (current !== undefined) assertMovesForward(this.shown, current, doc);
-    await writeFileAtomic(this.file, `${JSON.stringify(doc, null, 2)}\n`, { backupPath: this.backupFile });
+    await writeFileAtomic(this.file, `${JSON.stringify(doc, null, 2)}\n`, {
+      backupPath: this.backupFile,
+      crashPoint: 'state.before-rename',
+    });
   }
 
   private async unreadable(code: string, problem: string): Promise<OutflowError> {

@@ -8,9 +8,6 @@ import { OutflowError } from '../diagnostics/errors.js';
 import type { LockInfo } from './lock-info.js';
 import { describeLock, isProcessAlive, lockOwner, parseLockInfo } from './lock-info.js';
 
-/** Where the state lock lives, relative to the project root. */
-export const DEFAULT_LOCK_PATH = '.outflow/state.lock';
-
 const POLL_MS = 200;
 // A holder creates the file and then writes it; a reader may see it empty for a moment.
 const UNREADABLE_RETRIES = 10;

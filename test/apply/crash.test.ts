@@ -1,18 +1,27 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { projectFiles, sampleEventsNdjson } from '../../src/cli/init-template.js';
+import { CRASH_POINTS } from '../../src/testing/index.js';
 
-// Invariant 3: kill -9 the apply at random points, re-apply, and the files referenced by manifests
-// hold every event row exactly once. Runs the real binary (npm test builds it first).
+// Invariant 3: kill -9 the first apply at each crash point (OUTFLOW_CRASH_AT, src/testing), re-apply,
+// and the files referenced by manifests hold every event row exactly once. Deterministic: the
+// apply kills itself at the named point, so nothing depends on timing. Runs the real binary (npm
+// test builds it first).
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'outflow.js');
 const T1 = '2026-11-20T12:00:00Z';
 const T2 = '2026-11-20T13:00:00Z';
 const T3 = '2026-11-20T18:00:00Z';
-const TRIALS = Number(process.env.CRASH_TRIALS ?? 20);
 
 function makeProject(): string {
   const dir = mkdtempSync(join(tmpdir(), 'outflow-crash-'));
@@ -22,7 +31,7 @@ function makeProject(): string {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), content);
   }
-  // More events, so a kill lands inside ingest and export work, not only at start-up.
+  // More events, so the events export publishes many files (31 with chunk.maxRows 100).
   writeFileSync(join(dir, 'data/events/events-001.ndjson'), sampleEventsNdjson(3000));
   return dir;
 }
@@ -62,72 +71,87 @@ function publishedEventRows(dir: string): string[] {
 }
 
 /**
- * Starts an apply and kills it with SIGKILL after it reported `steps` completed items plus a random
- * few milliseconds, so kills land in every phase (resource changes, ingest, export, publication).
+ * Where the first apply is killed (`name:N`: the Nth hit). The init template's first apply is: 7
+ * resource creates (state writes 1–7); the warehouse is created at the first ingest (users:
+ * ingest 1, state write 8), then events (ingest 2, state write 9); buyers_daily (pending run 1,
+ * state write 10, file 1, manifest 1, state write 11); events_out (pending run 2, state write 12,
+ * files 2–32, manifest 2, state write 13). A point that is never hit fails its trial.
  */
-async function killedApply(dir: string, now: string, steps: number): Promise<void> {
-  const child = spawn('node', [bin, '-C', dir, 'apply', '--auto-approve', '--now', now], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-    env: { ...process.env, CI: 'true' },
+const KILL_POINTS = [
+  'state.before-rename:1',
+  'state.before-rename:7',
+  'warehouse.temp-created',
+  'warehouse.before-rename',
+  'warehouse.opened',
+  'ingest.before-commit:1',
+  'ingest.committed:1',
+  'state.before-rename:8',
+  'ingest.before-commit:2',
+  'ingest.committed:2',
+  'state.before-rename:9',
+  'export.pending-saved:1',
+  'publish.manifest:1',
+  'state.before-rename:12',
+  'export.pending-saved:2',
+  'publish.file:2',
+  'publish.file:17',
+  'publish.file:32',
+  'publish.manifest:2',
+  'state.before-rename:13',
+] as const;
+
+/** Runs the first apply with OUTFLOW_CRASH_AT=`point`; it must die by SIGKILL at that point. */
+async function killedApply(dir: string, point: string): Promise<void> {
+  const killed = await execa('node', [bin, '-C', dir, 'apply', '--auto-approve', '--now', T1], {
+    reject: false,
+    env: { CI: 'true', NO_COLOR: '1', OUTFLOW_CRASH_AT: point },
   });
-  let done = 0;
-  let killing = false;
-  const kill = () => {
-    if (killing) return;
-    killing = true;
-    setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * 150));
-  };
-  if (steps === 0) kill();
-  child.stdout.on('data', (chunk: Buffer) => {
-    done += (chunk.toString().match(/^✓ /gm) ?? []).length;
-    if (done >= steps) kill();
-  });
-  await new Promise((r) => child.once('exit', r));
+  const [name, hit = '1'] = point.split(':');
+  expect(killed.signal, `${point} was not hit:\n${killed.stdout}\n${killed.stderr}`).toBe('SIGKILL');
+  expect(killed.stderr.split('\n')).toContain(`crash point ${name}#${hit}`);
 }
 
 describe('apply survives kill -9 at any point', () => {
-  it(`delivers every event exactly once across ${TRIALS} killed applies`, { timeout: 600_000 }, async () => {
+  it('kill points cover every crash point', () => {
+    const named = new Set(KILL_POINTS.map((p) => p.split(':')[0]));
+    expect(CRASH_POINTS.filter((p) => !named.has(p))).toEqual([]);
+  });
+
+  it(`delivers every event exactly once after a kill at each of ${KILL_POINTS.length} points`, {
+    timeout: 300_000,
+  }, async () => {
     // The reference: the same sequence without a crash.
     const ref = makeProject();
     const first = await apply(ref, T1);
     expect(first.exitCode).toBe(0);
-    const steps = (first.stdout.match(/^✓ /gm) ?? []).length;
+    expect(first.stdout).toMatch(/events_out: 3000 rows in 31 files/);
     addLateEvents(ref);
     expect((await apply(ref, T3)).exitCode).toBe(0);
     const expected = publishedEventRows(ref);
     expect(expected.length).toBe(3500);
 
-    const outcomes = { noState: 0, resourcesOnly: 0, ingested: 0, pendingExport: 0, exported: 0 };
-    const trial = async () => {
+    const hit = new Set<string>();
+    const trial = async (point: string) => {
       const dir = makeProject();
-      await killedApply(dir, T1, Math.floor(Math.random() * steps));
-      const statePath = join(dir, '.outflow/state.json');
-      type Data = { ingestSeq?: number; pendingRun?: unknown; runs?: unknown[] };
-      const state = existsSync(statePath)
-        ? (JSON.parse(readFileSync(statePath, 'utf8')) as { resources: Record<string, { data?: Data }> })
-        : undefined;
-      const data = (address: string) => state?.resources[address]?.data;
-      if (state === undefined) outcomes.noState++;
-      else if (Object.values(state.resources).some((r) => r.data?.pendingRun !== undefined))
-        outcomes.pendingExport++;
-      else if ((data('Export/events_out')?.runs?.length ?? 0) > 0) outcomes.exported++;
-      else if (data('Dataflow/events')?.ingestSeq !== undefined) outcomes.ingested++;
-      else outcomes.resourcesOnly++;
+      await killedApply(dir, point);
+      hit.add(point);
       // The killed apply left its lock; it belonged to a dead process, so unlock needs no --force.
       if (existsSync(join(dir, '.outflow/state.lock'))) {
         const unlock = await execa('node', [bin, '-C', dir, 'state', 'unlock'], { reject: false });
         expect(unlock.exitCode, unlock.stderr).toBe(0);
       }
       const rerun = await apply(dir, T2);
-      expect(rerun.exitCode, `${rerun.stdout}\n${rerun.stderr}`).toBe(0);
+      expect(rerun.exitCode, `after ${point}:\n${rerun.stdout}\n${rerun.stderr}`).toBe(0);
       addLateEvents(dir);
       const later = await apply(dir, T3);
-      expect(later.exitCode, `${later.stdout}\n${later.stderr}`).toBe(0);
-      expect(publishedEventRows(dir)).toEqual(expected);
+      expect(later.exitCode, `after ${point}:\n${later.stdout}\n${later.stderr}`).toBe(0);
+      expect(publishedEventRows(dir), `after ${point}`).toEqual(expected);
+      expect(readdirSync(join(dir, '.outflow')).filter((n) => n.includes('.creating-'))).toEqual([]);
+      rmSync(dir, { recursive: true, force: true });
     };
     // Two trials at a time: this machine has two cores.
-    for (let i = 0; i < TRIALS; i += 2) await Promise.all([trial(), ...(i + 1 < TRIALS ? [trial()] : [])]);
-    console.log(`kill -9 outcomes over ${TRIALS} trials: ${JSON.stringify(outcomes)}`);
-    expect(Object.values(outcomes).reduce((a, b) => a + b, 0)).toBe(TRIALS);
+    for (let i = 0; i < KILL_POINTS.length; i += 2) await Promise.all(KILL_POINTS.slice(i, i + 2).map(trial));
+    expect([...hit].sort()).toEqual([...KILL_POINTS].sort());
+    rmSync(ref, { recursive: true, force: true });
   });
 });

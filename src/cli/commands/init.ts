@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OutflowError } from '../../diagnostics/index.js';
+import { OUTFLOW_DIR } from '../../project/layout.js';
 import { schemasDir } from '../../schema/index.js';
 import type { CommandContext } from '../context.js';
 import { projectFiles } from '../init-template.js';
@@ -28,7 +29,7 @@ export async function initCommand(ctx: CommandContext, dirArg: string | undefine
   const files: Record<string, string> = {
     ...projectFiles({ name: projectName(dir), dataDir: 'data', schemaPath: SCHEMA_FILE }),
     [SCHEMA_FILE]: await readFile(join(schemasDir, 'outflow.schema.json'), 'utf8'),
-    '.gitignore': '.outflow/\nout/\n',
+    '.gitignore': `${OUTFLOW_DIR}/\nout/\n`,
     '.vscode/settings.json': `${JSON.stringify({ 'yaml.schemas': { [`./${SCHEMA_FILE}`]: ['outflow.yaml', 'flows/**/*.yaml', 'flows/**/*.yml'] } }, null, 2)}\n`,
   };
   const clashes = Object.keys(files).filter((f) => existsSync(join(dir, f)));

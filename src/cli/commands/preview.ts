@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { findProjectRoot } from '../../config/index.js';
 import { OutflowError, suggestion } from '../../diagnostics/index.js';
+import { openWarehouse, projectLayout } from '../../project/layout.js';
 import type { CommandContext } from '../context.js';
 import { loadCheckedProject } from '../load-checked-project.js';
 import { parseNow } from './plan.js';
@@ -32,7 +32,8 @@ export async function previewAudienceCommand(
       hint: suggestion(name, [...model.resources.Audience.keys()], 'audiences'),
     });
   }
-  const database = join(root, model.project?.config.engine?.database ?? '.outflow/warehouse.duckdb');
+  const layout = projectLayout(root, model.project?.config);
+  const database = layout.warehouse;
   if (!existsSync(database)) {
     throw new OutflowError('no-warehouse', `there is no warehouse yet (${database})`, {
       hint: 'run "outflow apply" first, so the dataflows are ingested',
@@ -45,8 +46,8 @@ export async function previewAudienceCommand(
   if (!Number.isInteger(sampleSize) || sampleSize < 0 || sampleSize > 10_000) {
     throw new OutflowError('invalid-arguments', `--sample ${options.sample} is not a number from 0 to 10000`);
   }
-  const { openEngine, previewAudience } = await import('../../engine/index.js');
-  const engine = await openEngine({ database, readOnly: true, allowedDirectories: [join(root, '.outflow')] });
+  const { previewAudience } = await import('../../engine/index.js');
+  const engine = await openWarehouse(layout, 'read-only', [layout.outflowDir]);
   try {
     const result = await previewAudience(
       engine,

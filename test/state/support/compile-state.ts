@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
-const folders = ['src/state', 'src/diagnostics'];
+const folders = ['src/state', 'src/diagnostics', 'src/testing'];
 
 /** Transpiles src/state (and what it imports) under `dir`; returns the URL of its index.js. */
 export async function compileStateModule(dir: string): Promise<string> {
