@@ -51,6 +51,21 @@ export function bundleSchema() {
   };
 }
 
+/**
+ * The defs without `allOf: [{if, then}]` parts that only declare conditional defaults: they do
+ * not change the shape, and json-schema-to-typescript would turn them into an index signature.
+ */
+function withoutConditionalDefaults(defs) {
+  return Object.fromEntries(
+    Object.entries(defs).map(([name, def]) => {
+      if (!Array.isArray(def.allOf)) return [name, def];
+      const allOf = def.allOf.filter((part) => !(part.if && part.then));
+      const { allOf: _, ...rest } = def;
+      return [name, allOf.length === 0 ? rest : { ...rest, allOf }];
+    }),
+  );
+}
+
 export async function generateTypes(bundle) {
   const { compile } = await import('json-schema-to-typescript');
   // Compile a wrapper whose properties reference every kind, so each gets a named export.
@@ -59,7 +74,7 @@ export async function generateTypes(bundle) {
     type: 'object',
     additionalProperties: false,
     properties: Object.fromEntries(KINDS.map((k) => [k, { $ref: `#/$defs/${k}` }])),
-    $defs: bundle.$defs,
+    $defs: withoutConditionalDefaults(bundle.$defs),
   };
   const ts = await compile(wrapper, 'OutflowDocuments', {
     bannerComment:
@@ -180,5 +195,124 @@ export async function generatedFiles() {
     'schemas/outflow.schema.json': `${JSON.stringify(bundle, null, 2)}\n`,
     'src/schema/types.gen.ts': await generateTypes(bundle),
     'docs/config.md': generateConfigDocs(bundle),
+    'src/model/defaults.gen.ts': generateDefaults(bundle),
   };
+}
+
+/**
+ * Every `default` the schemas declare, as a table the model applies when it is built (the one
+ * place defaults are resolved). A path step `*` means every array item; `when` lists the
+ * conditions under which a default applies: the `const` or `required` of the `oneOf` branch or
+ * `if` that declares it. Conditional entries come first so that they win over plain ones.
+ */
+export function collectDefaults(bundle) {
+  const defs = bundle.$defs;
+  const deref = (s) => {
+    let seen = 0;
+    while (s && typeof s.$ref === 'string' && seen++ < 20) s = defs[s.$ref.replace('#/$defs/', '')];
+    return s ?? {};
+  };
+  const conditionsOf = (branch, path) => {
+    // A discriminating `const` identifies the branch; otherwise its required keys do.
+    const when = [];
+    for (const [k, p] of Object.entries(branch.properties ?? {}))
+      if (p && 'const' in p) when.push({ path: [...path, k], equals: p.const });
+    if (when.length > 0) return when;
+    return (branch.required ?? []).map((k) => ({ path: [...path, k], present: true }));
+  };
+  const walk = (schema, path, when, out, stack) => {
+    const ref = typeof schema.$ref === 'string' ? schema.$ref : undefined;
+    if (ref !== undefined && stack.includes(ref)) return;
+    const nextStack = ref === undefined ? stack : [...stack, ref];
+    const s = deref(schema);
+    for (const [k, p] of Object.entries(s.properties ?? {})) {
+      const target = deref(p);
+      const value = 'default' in p ? p.default : target.default;
+      if (value !== undefined) out.push({ path: [...path, k], value, when });
+      walk(p, [...path, k], when, out, nextStack);
+    }
+    if (s.items && typeof s.items === 'object') walk(s.items, [...path, '*'], when, out, nextStack);
+    for (const branch of [...(s.oneOf ?? []), ...(s.anyOf ?? [])]) {
+      const b = deref(branch);
+      walk(branch, path, [...when, ...conditionsOf(b, path)], out, nextStack);
+    }
+    for (const part of s.allOf ?? []) {
+      if (part.if && part.then) {
+        const ifWhen = [...conditionsOf(part.if, path)];
+        for (const [k, p] of Object.entries(part.if.properties ?? {}))
+          if (p && !('const' in p)) ifWhen.push(...conditionsOf(p, [...path, k]));
+        walk(part.then, path, [...when, ...ifWhen], out, nextStack);
+      } else walk(part, path, when, out, nextStack);
+    }
+  };
+  const table = {};
+  for (const kind of KINDS) {
+    const out = [];
+    walk({ $ref: `#/$defs/${kind}` }, [], [], out, []);
+    table[kind] = out
+      .map((e, i) => ({ e, i }))
+      .sort((a, b) => b.e.when.length - a.e.when.length || a.i - b.i)
+      .map(({ e }) => (e.when.length === 0 ? { path: e.path, value: e.value } : e));
+  }
+  return table;
+}
+
+/** `src/model/defaults.gen.ts`: the defaults table and the config types with defaults filled in. */
+export function generateDefaults(bundle) {
+  const table = collectDefaults(bundle);
+  const lines = [
+    '/* Generated from schemas/*.schema.json by `npm run gen`. Do not edit. */',
+    "import type * as Schema from '../schema/types.gen.js';",
+    '',
+    'export interface DefaultCondition {',
+    '  path: readonly string[];',
+    '  equals?: unknown;',
+    '  present?: true;',
+    '}',
+    'export interface DefaultEntry {',
+    '  /** Config path; `*` is every item of an array. */',
+    '  path: readonly string[];',
+    '  value: unknown;',
+    '  when?: readonly DefaultCondition[];',
+    '}',
+    '',
+    '/** Every schema `default`, per kind (conditional entries first). */',
+    'export const DEFAULTS: Record<string, readonly DefaultEntry[]> = {',
+  ];
+  for (const kind of KINDS) lines.push(`  ${kind}: ${JSON.stringify(table[kind])},`);
+  lines.push('};', '');
+  lines.push(
+    '/** `T` with keys `K` present (distributes over unions; keys a member lacks are ignored). */',
+    'export type WithDefaults<T, K extends PropertyKey> = T extends unknown',
+    '  ? Omit<T, K & keyof T> & { [P in K & keyof T]-?: Exclude<T[P], undefined> }',
+    '  : never;',
+    '/** `T` whose object-valued keys named in `N` have their own defaulted keys present (optionality kept). */',
+    'export type WithNestedDefaults<T, N> = T extends unknown',
+    '  ? { [P in keyof T]: P extends keyof N ? NestedValue<T[P], N[P]> : T[P] }',
+    '  : never;',
+    'type NestedValue<V, K> = V extends undefined ? V : WithDefaults<V, K & PropertyKey>;',
+    '',
+  );
+  // Types: top-level defaulted keys become required; one level down, the parent keeps its
+  // optionality and its own defaulted keys become required.
+  for (const kind of KINDS) {
+    const top = new Set();
+    const nested = new Map();
+    for (const e of table[kind]) {
+      if (e.path.length === 1) top.add(e.path[0]);
+      else if (e.path.length === 2 && e.path[1] !== '*') {
+        if (!nested.has(e.path[0])) nested.set(e.path[0], new Set());
+        nested.get(e.path[0]).add(e.path[1]);
+      }
+    }
+    const keys = (set) => [...set].map((k) => `'${k}'`).join(' | ') || 'never';
+    let type = `WithDefaults<Schema.${kind}, ${keys(top)}>`;
+    if (nested.size > 0) {
+      const map = [...nested].map(([parent, children]) => `${parent}: ${keys(children)}`).join('; ');
+      type = `WithNestedDefaults<${type}, { ${map} }>`;
+    }
+    lines.push(`/** A ${kind} as the model holds it: every schema default filled in. */`);
+    lines.push(`export type Resolved${kind} = ${type};`);
+  }
+  return `${lines.join('\n')}\n`;
 }

@@ -1,4 +1,21 @@
 export { columnNames, columnType, peopleFlowOf } from './columns.js';
+export type {
+  ResolvedActivation,
+  ResolvedAudience,
+  ResolvedConnection,
+  ResolvedDataflow,
+  ResolvedExport,
+  ResolvedProject,
+} from './defaults.gen.js';
+export { withDefaults } from './defaults.js';
+export {
+  buildGraph,
+  graphDot,
+  graphMermaid,
+  type Reference,
+  type ResourceGraph,
+  referencesOf,
+} from './graph.js';
 export {
   address,
   allResources,

@@ -1,23 +1,25 @@
 import type { ConfigDocument, ConfigPath } from '../config/index.js';
 import type { Diagnostic, SourcePosition } from '../diagnostics/index.js';
 import { errorAt } from '../diagnostics/index.js';
+import type { Resource } from '../schema/index.js';
 import type {
-  Activation,
-  Audience,
-  Connection,
-  Dataflow,
-  Export,
-  Project,
-  Resource,
-} from '../schema/index.js';
+  ResolvedActivation,
+  ResolvedAudience,
+  ResolvedConnection,
+  ResolvedDataflow,
+  ResolvedExport,
+  ResolvedProject,
+} from './defaults.gen.js';
+import { withDefaults } from './defaults.js';
 
+/** Each kind's config as the model holds it: every default resolved (see `resolveConfig`). */
 export type KindMap = {
-  Project: Project;
-  Connection: Connection;
-  Dataflow: Dataflow;
-  Audience: Audience;
-  Export: Export;
-  Activation: Activation;
+  Project: ResolvedProject;
+  Connection: ResolvedConnection;
+  Dataflow: ResolvedDataflow;
+  Audience: ResolvedAudience;
+  Export: ResolvedExport;
+  Activation: ResolvedActivation;
 };
 export type Kind = keyof KindMap;
 export const RESOURCE_KINDS: readonly Kind[] = [
@@ -127,12 +129,50 @@ export function buildModel(
       kind,
       name: config.name,
       address: address(kind, config.name),
-      config,
+      config: config as KindMap[Kind],
       file: doc.file.path,
       locate: doc.locate,
     };
     byName.set(config.name, node);
     if (kind === 'Project') model.project = node as ResourceNode<'Project'>;
   }
+  resolveDefaults(model);
   return { model, diagnostics };
+}
+
+// Resolved configs by the parsed config object and the project time zone they were resolved
+// under: an unchanged document keeps its resolved config object (watch memoises by identity).
+const resolved = new WeakMap<object, { timezone: string; config: unknown }>();
+
+/**
+ * Every node's config with its defaults resolved, once: the schema's `default`s
+ * (`withDefaults`), then the defaults that depend on another resource — a cron schedule without
+ * a `timezone` runs in the project's, a column without `from` or `expr` reads the source column
+ * of its own name.
+ */
+function resolveDefaults(model: Model): void {
+  const project = model.project === undefined ? undefined : resolveNode(model.project, 'UTC');
+  const timezone = project?.timezone ?? 'UTC';
+  for (const node of allResources(model)) if (node.kind !== 'Project') resolveNode(node, timezone);
+}
+
+function resolveNode<K extends Kind>(node: ResourceNode<K>, timezone: string): KindMap[K] {
+  const raw = node.config as object;
+  const known = resolved.get(raw);
+  if (known !== undefined && known.timezone === timezone) {
+    node.config = known.config as KindMap[K];
+    return node.config;
+  }
+  const config = withDefaults(node.kind, node.config) as KindMap[Kind];
+  if (config.kind === 'Export' || config.kind === 'Activation') {
+    const schedule = config.schedule;
+    if (schedule !== undefined && 'cron' in schedule && schedule.timezone === undefined)
+      schedule.timezone = timezone;
+  }
+  if (config.kind === 'Dataflow')
+    for (const column of config.schema.columns)
+      if (column.expr === undefined && column.from === undefined) column.from = column.name;
+  resolved.set(raw, { timezone, config });
+  node.config = config as KindMap[K];
+  return node.config;
 }

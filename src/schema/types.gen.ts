@@ -860,7 +860,7 @@ export interface Export {
    */
   manifest?: boolean;
   /**
-   * `incremental` (rows ingested since the last successful run; default) or `full` (everything, every run).
+   * `incremental` (rows ingested since the last successful run; the default for dataflow sources) or `full` (everything, every run; the default, and the only mode, for audience sources).
    */
   mode?: 'incremental' | 'full';
   schedule?: Schedule;

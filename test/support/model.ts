@@ -1,6 +1,13 @@
-import { address, emptyModel, type Kind, type Model, type ResourceNode } from '../../src/model/index.js';
+import {
+  address,
+  emptyModel,
+  type Kind,
+  type Model,
+  type ResourceNode,
+  withDefaults,
+} from '../../src/model/index.js';
 
-/** A model from plain config objects (already schema-valid), for pure plan tests. */
+/** A model from plain config objects (already schema-valid), defaults resolved as buildModel does, for pure plan tests. */
 export function modelOf(...configs: Record<string, unknown>[]): Model {
   const model = emptyModel();
   configs.forEach((config, i) => {
@@ -10,7 +17,7 @@ export function modelOf(...configs: Record<string, unknown>[]): Model {
       kind,
       name,
       address: address(kind, name),
-      config,
+      config: withDefaults(kind, config),
       file: 'flows/test.yaml',
       locate: () => ({ file: 'flows/test.yaml', line: i + 1, column: 1 }),
     } as unknown as ResourceNode;

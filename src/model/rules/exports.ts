@@ -36,7 +36,7 @@ export const exportOptionsFit: Rule = ({ model }) => {
           'remove fields, or use type: segment',
         ),
       );
-    const compression = c.compression ?? 'none';
+    const compression = c.compression;
     const allowed = COMPRESSIONS[c.format] ?? [];
     if (!allowed.includes(compression))
       out.push(
@@ -150,7 +150,7 @@ export const audiencesEligibleForDestination: Rule = ({ model }) => {
         | undefined
     )?.subjects;
     if (aud === undefined || subjects === undefined) return;
-    const subject = aud.subject ?? 'customer';
+    const subject = aud.subject;
     if (!subjects.includes(subject)) {
       out.push(
         errorAt(
