@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { errorToEnvelope, errorToText } from '../diagnostics/index.js';
 import { type ApplyOptions, applyCommand } from './commands/apply.js';
+import { type GraphOptions, graphCommand } from './commands/graph.js';
 import { initCommand } from './commands/init.js';
 import { type PlanOptions, planCommand } from './commands/plan.js';
 import { type PreviewOptions, previewAudienceCommand } from './commands/preview.js';
@@ -154,6 +155,20 @@ function buildProgram(
     .description('print the combined JSON Schema (for editor autocompletion)')
     .option('--out <file>', 'write it to a file instead of stdout')
     .action(wrap((ctx, opts) => schemaCommand(ctx, opts as { out?: string })));
+
+  program
+    .command('graph')
+    .description('show what each resource references (the graph plan, --target and run use)')
+    .addOption(
+      new Option('--format <format>', 'text (one line per resource), mermaid or dot (Graphviz)')
+        .choices(['text', 'mermaid', 'dot'])
+        .default('text'),
+    )
+    .addHelpText(
+      'after',
+      '\nEdges point from a resource to what uses it (Dataflow/users --> Audience/buyers).\nRender dot with: outflow graph --format dot | dot -Tsvg > graph.svg',
+    )
+    .action(wrap((ctx, opts) => graphCommand(ctx, opts as GraphOptions)));
 
   return program;
 }

@@ -59,7 +59,8 @@ export function changedConfigFiles(base: ReadonlyMap<string, Buffer>, head: read
 
 /**
  * The plan as `plan --base` shows it: the real state's lineage and serial (none without state),
- * deletions located in the base files, and the resources of changed files first.
+ * creates and deletes told relative to the base (`not-in-base`, `removed-since-base`), deletions
+ * located in the base files, and the resources of changed files first.
  */
 export function withBase(plan: Plan, baseline: Baseline, state: StateDocument | undefined): Plan {
   const located = new Map(
@@ -71,9 +72,9 @@ export function withBase(plan: Plan, baseline: Baseline, state: StateDocument | 
   const ref = baseline.base.ref;
   const locate = (c: ResourceChange): ResourceChange => {
     if (baseline.model === undefined) return c;
-    if (c.action === 'create') return { ...c, reason: `new: not in ${ref}` };
+    if (c.action === 'create') return { ...c, reason: { code: 'not-in-base', ref } };
     if (c.action === 'delete')
-      return { ...c, reason: `removed: in ${ref}, not in the work tree`, ...located.get(c.address) };
+      return { ...c, reason: { code: 'removed-since-base', ref }, ...located.get(c.address) };
     return c;
   };
   const rank = (c: ResourceChange) => (c.file !== undefined && changed.has(c.file) ? 0 : 1);

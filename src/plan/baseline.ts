@@ -1,6 +1,6 @@
 import { allResources, type Model } from '../model/index.js';
 import type { ResourceState, StateDocument } from '../state/index.js';
-import { type NormalizeMemo, normalizedWithHash } from './diff.js';
+import { fingerprint, type NormalizeMemo } from './fingerprint.js';
 
 /**
  * The state `plan --base` diffs against: the base config taken as applied. Data history
@@ -15,7 +15,7 @@ export function baselineState(
 ): StateDocument {
   const resources: Record<string, ResourceState> = {};
   for (const node of allResources(base)) {
-    const { config, hash } = normalizedWithHash(node, memo);
+    const { config, hash } = fingerprint(node, memo);
     const data = state?.resources[node.address]?.data;
     resources[node.address] = {
       kind: node.kind,

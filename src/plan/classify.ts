@@ -1,6 +1,6 @@
 import { isPlainObject } from './canonical.js';
-import { formatValue } from './format-value.js';
 import type { NormalizedConfig } from './normalize.js';
+import type { BreakingReason, ValueChange } from './reasons.js';
 import type { FieldChange } from './types.js';
 
 type Config = NormalizedConfig;
@@ -20,14 +20,14 @@ function at(config: Config, path: string): unknown {
   return v;
 }
 
-/** Why a change forces replacement, e.g. "entity changed: user → event (forces replacement)"; empty when it does not. */
-export function replacementReasons(kind: string, before: Config, after: Config): string[] {
+/** The identity fields that changed (each forces replacement); empty when none did. */
+export function identityChanges(kind: string, before: Config, after: Config): ValueChange[] {
   return (IDENTITY_FIELDS[kind] ?? []).flatMap((path) => {
     const b = at(before, path);
     const a = at(after, path);
     return JSON.stringify(b) === JSON.stringify(a)
       ? []
-      : [`${path} changed: ${formatValue(b)} → ${formatValue(a)} (forces replacement)`];
+      : [{ path, ...(b === undefined ? {} : { before: b }), ...(a === undefined ? {} : { after: a }) }];
   });
 }
 
@@ -39,8 +39,8 @@ export function isMetadataOnly(changes: readonly FieldChange[]): boolean {
   );
 }
 
-/** Why an update or replace breaks consumers of the data, one line each. */
-export function breakingReasons(kind: string, before: Config, after: Config): string[] {
+/** Why an update or replace breaks consumers of the data, one entry each. */
+export function breakingReasons(kind: string, before: Config, after: Config): BreakingReason[] {
   switch (kind) {
     case 'Dataflow':
       return dataflowBreaks(before, after);
@@ -53,79 +53,62 @@ export function breakingReasons(kind: string, before: Config, after: Config): st
   }
 }
 
-function dataflowBreaks(before: Config, after: Config): string[] {
-  const out: string[] = [];
+function dataflowBreaks(before: Config, after: Config): BreakingReason[] {
+  const out: BreakingReason[] = [];
   const dataset = String(at(after, 'schema.name'));
   const b = (at(before, 'schema.columns') ?? {}) as Record<string, { type?: unknown }>;
   const a = (at(after, 'schema.columns') ?? {}) as Record<string, { type?: unknown }>;
   for (const [name, col] of Object.entries(b)) {
     const now = a[name];
-    if (now === undefined) out.push(`column ${name} removed from dataset ${dataset}`);
+    if (now === undefined) out.push({ code: 'column-removed', column: name, dataset });
     else if (now.type !== col.type)
-      out.push(`column ${name} retyped: ${formatValue(col.type)} → ${formatValue(now.type)}`);
+      out.push({ code: 'column-retyped', column: name, before: col.type, after: now.type });
   }
   if (after.writeMode === 'overwrite' && before.writeMode !== 'overwrite')
-    out.push(
-      `writeMode changed: ${formatValue(before.writeMode)} → overwrite (every apply replaces the dataset with the current files)`,
-    );
+    out.push({ code: 'write-mode-overwrite', before: before.writeMode });
   return out;
 }
 
-function exportBreaks(before: Config, after: Config): string[] {
-  const out: string[] = [];
+function exportBreaks(before: Config, after: Config): BreakingReason[] {
+  const out: BreakingReason[] = [];
   if (after.mode === 'incremental') {
     if (before.destination !== after.destination)
-      out.push(
-        `destination changed for an incremental export: ${formatValue(before.destination)} → ${formatValue(after.destination)} (rows already sent are not sent again)`,
-      );
+      out.push({
+        code: 'incremental-destination-changed',
+        before: before.destination,
+        after: after.destination,
+      });
     if (before.path !== after.path)
-      out.push(
-        `path changed for an incremental export: ${formatValue(before.path)} → ${formatValue(after.path)} (readers of the old path see no new files)`,
-      );
+      out.push({ code: 'incremental-path-changed', before: before.path, after: after.path });
   }
   if (before.format !== after.format)
-    out.push(`format changed: ${formatValue(before.format)} → ${formatValue(after.format)}`);
+    out.push({ code: 'format-changed', before: before.format, after: after.format });
   const fields = Array.isArray(after.fields) ? after.fields : [];
   if (Array.isArray(before.fields) && Array.isArray(after.fields))
     for (const f of before.fields)
-      if (!fields.includes(f)) out.push(`field ${String(f)} is no longer exported`);
+      if (!fields.includes(f)) out.push({ code: 'field-dropped', field: String(f) });
   return out;
 }
 
-// Which condition a condition is "about", so an edited one can be paired with its previous form.
+// Which condition a condition is "about" (did buy, have trait country, …), so an edited one can be
+// paired with its previous form. A key, never shown.
 function conditionSubject(cond: unknown): string {
   if (!isPlainObject(cond)) return '?';
-  if ('did' in cond) return `did ${formatValue(cond.did)}`;
-  if ('didNot' in cond) return `didNot ${formatValue(cond.didNot)}`;
+  if ('did' in cond) return JSON.stringify(['did', cond.did]);
+  if ('didNot' in cond) return JSON.stringify(['didNot', cond.didNot]);
   if (isPlainObject(cond.have)) {
     const h = cond.have;
-    if ('trait' in h) return `have trait ${formatValue(h.trait)}`;
-    if ('aggregate' in h)
-      return `have ${formatValue(h.aggregate)} of ${formatValue(h.of ?? '*')} on ${formatValue(h.event)}`;
-    if ('top' in h) return `have top ${formatValue(h.top)} on ${formatValue(h.event)}`;
+    if ('trait' in h) return JSON.stringify(['trait', h.trait]);
+    if ('aggregate' in h) return JSON.stringify(['aggregate', h.aggregate, h.of ?? '*', h.event]);
+    if ('top' in h) return JSON.stringify(['top', h.top, h.event]);
   }
   return 'all' in cond ? 'all group' : 'any group';
 }
 
-function describeCondition(cond: unknown): string {
-  if (!isPlainObject(cond)) return formatValue(cond);
-  const { did, didNot, have, ...rest } = cond;
-  const head = conditionSubject(cond);
-  const details = { ...(isPlainObject(have) ? pick(have, ['op', 'value', 'within']) : {}), ...rest };
-  delete (details as Record<string, unknown>).all;
-  delete (details as Record<string, unknown>).any;
-  const tail = Object.entries(details).map(([k, v]) => `${k} ${formatValue(v)}`);
-  return [head, ...tail].join(' ');
-}
-
-function pick(obj: Record<string, unknown>, keys: string[]): Record<string, unknown> {
-  return Object.fromEntries(keys.filter((k) => obj[k] !== undefined).map((k) => [k, obj[k]]));
-}
-
-function audienceBreaks(before: Config, after: Config): string[] {
-  const out: string[] = [];
+function audienceBreaks(before: Config, after: Config): BreakingReason[] {
+  const out: BreakingReason[] = [];
   const match = after.match === 'any' ? 'any' : 'all';
-  if (before.match === 'any' && match === 'all') out.push('match changed: any → all (narrows the audience)');
+  if (before.match === 'any' && match === 'all') out.push({ code: 'match-narrowed' });
   const key = (c: unknown) => JSON.stringify(c);
   const bConds = Array.isArray(before.conditions) ? before.conditions : [];
   const aConds = Array.isArray(after.conditions) ? after.conditions : [];
@@ -137,15 +120,11 @@ function audienceBreaks(before: Config, after: Config): string[] {
     const i = removed.findIndex((r) => conditionSubject(r) === conditionSubject(cond));
     if (i !== -1) {
       const [previous] = removed.splice(i, 1);
-      out.push(
-        `condition changed: ${describeCondition(previous)} → ${describeCondition(cond)} (may narrow the audience)`,
-      );
+      out.push({ code: 'condition-changed', before: previous, after: cond });
     } else if (match === 'all') {
-      out.push(`condition added under match: all: ${describeCondition(cond)} (may narrow the audience)`);
+      out.push({ code: 'condition-added', condition: cond });
     }
   }
-  if (match === 'any')
-    for (const cond of removed)
-      out.push(`condition removed under match: any: ${describeCondition(cond)} (narrows the audience)`);
+  if (match === 'any') for (const cond of removed) out.push({ code: 'condition-removed', condition: cond });
   return out;
 }

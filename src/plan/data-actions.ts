@@ -1,8 +1,9 @@
-import type { Model } from '../model/index.js';
-import type { Activation, Export } from '../schema/index.js';
+import type { Model, ResolvedActivation, ResolvedExport } from '../model/index.js';
 import type { ResourceData, ResourceState, StateDocument } from '../state/index.js';
-import { canonicalJson, sha256Hex } from './canonical.js';
+import { sha256Hex } from './canonical.js';
 import { type DueInput, scheduleDue } from './due.js';
+import { fingerprintOf } from './fingerprint.js';
+import { normalizeConfig } from './normalize.js';
 import type { DataAction, ResourceAction } from './types.js';
 
 /** What the caller saw outside the config: stream files per dataflow address (project-relative). */
@@ -49,33 +50,32 @@ export function dataActions(
         type: 'ingest',
         address: node.address,
         files,
-        reason: `overwrite: rebuild from ${count(files.length, 'stream file')} (${fresh.length} new, ${gone} gone)`,
+        reason: { code: 'overwrite-rebuild', files: files.length, new: fresh.length, gone },
       });
     } else if (fresh.length > 0) {
       out.push({
         type: 'ingest',
         address: node.address,
         files: fresh,
-        reason: `${count(fresh.length, 'new stream file')}`,
+        reason: { code: 'new-stream-files', files: fresh.length },
       });
     }
   }
-  const timezone = model.project?.config.timezone ?? 'UTC';
+  const timezone = model.project?.config.timezone ?? 'UTC'; // no Project: the schema default
   const nowIso = now.toISOString();
   const runNow = options.runNow ?? new Set<string>();
   for (const node of model.resources.Export.values()) {
     const data = history(node.address);
     const pending = data?.pendingRun;
     const c = node.config;
-    const mode = c.mode ?? (c.from.audience === undefined ? 'incremental' : 'full');
-    if (pending !== undefined && (c.enabled !== false || runNow.has(node.address))) {
+    if (pending !== undefined && (c.enabled || runNow.has(node.address))) {
       out.push({
         type: 'export',
         address: node.address,
         runId: pending.runId,
-        mode,
+        mode: c.mode,
         window: pending.window,
-        reason: `retrying interrupted run ${pending.runId} (same files, same rows)`,
+        reason: { code: 'retry-pending-run', runId: pending.runId },
       });
       continue;
     }
@@ -84,7 +84,14 @@ export function dataActions(
     if (runNow.has(node.address)) {
       const window = { ...(lastSucceeded === undefined ? {} : { from: lastSucceeded }), to: nowIso };
       const runId = exportRunId(node.name, window);
-      out.push({ type: 'export', address: node.address, runId, mode, window, reason: 'run now (named)' });
+      out.push({
+        type: 'export',
+        address: node.address,
+        runId,
+        mode: c.mode,
+        window,
+        reason: { code: 'run-now' },
+      });
       continue;
     }
     const due = scheduleDue(exportDueInput(node.config, data, now, timezone));
@@ -96,7 +103,7 @@ export function dataActions(
         type: 'export',
         address: node.address,
         runId: exportRunId(node.name, window),
-        mode,
+        mode: c.mode,
         window,
         reason: run.reason,
       });
@@ -106,7 +113,7 @@ export function dataActions(
   for (const node of model.resources.Activation.values()) {
     const c = node.config;
     if (runNow.has(node.address)) {
-      out.push({ type: 'activation-sync', address: node.address, reason: 'run now (named)' });
+      out.push({ type: 'activation-sync', address: node.address, reason: { code: 'run-now' } });
       continue;
     }
     const due = scheduleDue(activationDueInput(c, history(node.address), now, timezone));
@@ -115,10 +122,9 @@ export function dataActions(
   return out;
 }
 
-/** A hash of what an export run depends on (description and labels left out): `once` reruns when it changes. */
-export function runConfigHash(config: Export): string {
-  const { description: _d, labels: _l, ...rest } = config;
-  return sha256Hex(canonicalJson(rest)).slice(0, 16);
+/** The data fingerprint an export run records: a `once` export runs again when it changes. */
+export function exportDataHash(config: ResolvedExport): string {
+  return fingerprintOf(normalizeConfig('Export', config as unknown as Record<string, unknown>)).dataHash;
 }
 
 /**
@@ -126,19 +132,19 @@ export function runConfigHash(config: Export): string {
  * `once`, only runs under the current config) and the `every` anchor.
  */
 export function exportDueInput(
-  config: Export,
+  config: ResolvedExport,
   data: ResourceData | undefined,
   now: Date,
   timezone: string,
 ): DueInput {
-  const hash = runConfigHash(config);
+  const hash = exportDataHash(config);
   const counted = (data?.runs ?? []).filter(
     (r) =>
       (r.status === 'succeeded' || r.status === 'skipped') &&
       (config.schedule === undefined ||
         !('once' in config.schedule) ||
-        r.configHash === undefined ||
-        r.configHash === hash),
+        r.dataHash === undefined ||
+        r.dataHash === hash),
   );
   const schedule = config.schedule;
   const anchor =
@@ -147,7 +153,7 @@ export function exportDueInput(
       : undefined;
   return {
     schedule,
-    enabled: config.enabled !== false,
+    enabled: config.enabled,
     now,
     lastRun: counted.at(-1)?.window.to,
     anchor,
@@ -157,7 +163,7 @@ export function exportDueInput(
 
 /** The schedule's view of an activation: its last successful sync. */
 export function activationDueInput(
-  config: Activation,
+  config: ResolvedActivation,
   data: ResourceData | undefined,
   now: Date,
   timezone: string,
@@ -165,13 +171,9 @@ export function activationDueInput(
   const marks = Object.values(data?.syncMarks ?? {}).map((m) => m.at);
   return {
     schedule: config.schedule,
-    enabled: config.enabled !== false,
+    enabled: config.enabled,
     now,
     lastRun: marks.length === 0 ? undefined : marks.sort().at(-1),
     timezone,
   };
-}
-
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

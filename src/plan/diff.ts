@@ -1,11 +1,19 @@
-import { allResources, type Model, type ResourceNode } from '../model/index.js';
+import {
+  allResources,
+  buildGraph,
+  type Model,
+  type ResourceGraph,
+  type ResourceNode,
+} from '../model/index.js';
 import type { ResourceState, StateDocument } from '../state/index.js';
-import { configHash, isPlainObject } from './canonical.js';
-import { breakingReasons, isMetadataOnly, replacementReasons } from './classify.js';
+import { isPlainObject } from './canonical.js';
+import { breakingReasons, identityChanges, isMetadataOnly } from './classify.js';
 import { dataActions, type Observed } from './data-actions.js';
 import { diffConfigs } from './field-diff.js';
+import { fingerprint, fingerprintOf, type NormalizeMemo } from './fingerprint.js';
 import { planConfigHash } from './model-hash.js';
-import { type NormalizedConfig, normalizeResource } from './normalize.js';
+import { type NormalizedConfig, normalizeConfig } from './normalize.js';
+import type { ChangeReason } from './reasons.js';
 import { PLAN_FORMAT_VERSION, type Plan, type PlanProblem, type ResourceChange } from './types.js';
 
 export interface DiffOptions {
@@ -24,21 +32,6 @@ export interface DiffOptions {
   memo?: NormalizeMemo;
 }
 
-export type NormalizeMemo = WeakMap<object, { config: NormalizedConfig; hash: string }>;
-
-/** A resource's normalised config and its hash, from `memo` when the config object was seen before. */
-export function normalizedWithHash(
-  node: ResourceNode,
-  memo?: NormalizeMemo,
-): { config: NormalizedConfig; hash: string } {
-  const known = memo?.get(node.config);
-  if (known !== undefined) return known;
-  const config = normalizeResource(node);
-  const entry = { config, hash: configHash(config) };
-  memo?.set(node.config, entry);
-  return entry;
-}
-
 const KIND_ORDER = ['Project', 'Connection', 'Dataflow', 'Audience', 'Export', 'Activation'];
 
 /** The plan that takes `state` (undefined: nothing applied yet) to `model`, at `options.now`. */
@@ -46,7 +39,7 @@ export function diff(model: Model, state: StateDocument | undefined, options: Di
   const changes: ResourceChange[] = [];
   const desired = new Map<string, string>();
   for (const node of allResources(model)) {
-    const { config: after, hash } = normalizedWithHash(node, options.memo);
+    const { config: after, hash } = fingerprint(node, options.memo);
     desired.set(node.address, hash);
     changes.push(changeOf(node, after, hash, state?.resources[node.address]));
   }
@@ -54,7 +47,10 @@ export function diff(model: Model, state: StateDocument | undefined, options: Di
     if (!desired.has(address)) changes.push(deletionOf(address, stored));
   changes.sort(byKindThenName);
 
-  const included = addressFilter(options.targets, options.excludes);
+  const graph = buildGraph(model);
+  markDependencies(changes, graph);
+  markAffected(changes, graph);
+  const included = addressFilter(graph, options.targets, options.excludes);
   const resourceChanges = changes.filter((c) => included(c.address));
   const actions = new Map(changes.map((c) => [c.address, c.action]));
   const data =
@@ -112,29 +108,39 @@ function changeOf(
     return {
       ...located(),
       action: 'create',
-      reason: 'not in state',
+      reason: { code: 'not-in-state' },
       ...calm,
       after,
       changes: diffConfigs({}, after),
     };
-  const before = stored.config as NormalizedConfig;
   if (stored.configHash === hash)
-    return { ...base, action: 'no-op', reason: 'unchanged', ...calm, before, after, changes: [] };
+    return {
+      ...base,
+      action: 'no-op',
+      reason: { code: 'unchanged' },
+      ...calm,
+      before: after,
+      after,
+      changes: [],
+    };
+  // Normalised again under today's defaults: a default written out by a newer version, or a
+  // state written before a default existed, is not a change.
+  const { config: before, hash: storedHash } = fingerprintOf(normalizeConfig(node.kind, stored.config));
+  if (storedHash === hash)
+    return { ...base, action: 'no-op', reason: { code: 'unchanged' }, ...calm, before, after, changes: [] };
   const fieldChanges = diffConfigs(before, after);
-  const replace = replacementReasons(node.kind, before, after);
+  const replace = identityChanges(node.kind, before, after);
   const breaking = breakingReasons(node.kind, before, after);
   if (replace.length > 0) {
-    if (node.kind === 'Dataflow')
-      breaking.push('replacing a dataflow drops its stored rows and ingests again');
-    if (isProtectedConfig(after) || isProtectedConfig(before))
-      breaking.push('protected resource is replaced');
+    if (node.kind === 'Dataflow') breaking.push({ code: 'dataflow-replaced' });
+    if (isProtectedConfig(after) || isProtectedConfig(before)) breaking.push({ code: 'protected-replaced' });
   }
-  const reason =
+  const reason: ChangeReason =
     replace.length > 0
-      ? replace.join('; ')
+      ? { code: 'identity-changed', fields: replace }
       : fieldChanges.length === 0
-        ? 'config hash differs from state'
-        : `changed: ${listPaths(fieldChanges.map((c) => c.path))}`;
+        ? { code: 'hash-changed' }
+        : { code: 'fields-changed', paths: groupedPaths(fieldChanges.map((c) => c.path)) };
   return {
     ...located(),
     action: replace.length > 0 ? 'replace' : 'update',
@@ -157,9 +163,9 @@ function deletionOf(address: string, stored: ResourceState): ResourceChange {
     kind: stored.kind,
     name: stored.name,
     action: 'delete',
-    reason: 'not in configuration',
+    reason: { code: 'not-in-configuration' },
     classification: isProtected ? 'breaking' : 'non-breaking',
-    breaking: isProtected ? ['protected resource is deleted'] : [],
+    breaking: isProtected ? [{ code: 'protected-deleted' }] : [],
     before,
     changes: diffConfigs(before, {}),
   };
@@ -179,10 +185,9 @@ export function hasChanges(plan: Plan): boolean {
   return s.create + s.update + s.replace + s.delete + s.dataActions > 0;
 }
 
-// `a, b, c and 4 more`: the first few changed paths, enough to recognise the change.
-function listPaths(paths: string[]): string {
-  const top = [...new Set(paths.map((p) => p.split('.').slice(0, 3).join('.')))];
-  return top.length <= 4 ? top.join(', ') : `${top.slice(0, 3).join(', ')} and ${top.length - 3} more`;
+// Changed paths cut to three levels (`schema.columns.email`), each once: enough to recognise the change.
+function groupedPaths(paths: string[]): string[] {
+  return [...new Set(paths.map((p) => p.split('.').slice(0, 3).join('.')))];
 }
 
 function isProtectedConfig(config: NormalizedConfig): boolean {
@@ -201,13 +206,43 @@ function protectedProblem(address: string, what: 'deleted' | 'replaced'): PlanPr
   };
 }
 
+/**
+ * Which addresses a targeted plan covers, as Terraform's targeting: the targets and everything
+ * they depend on (so `--target Export/e` on a fresh project creates its dataflow too), less the
+ * excluded ones and everything that depends on them.
+ */
 function addressFilter(
+  graph: ResourceGraph,
   targets?: readonly string[],
   excludes?: readonly string[],
 ): (address: string) => boolean {
-  const only = targets !== undefined && targets.length > 0 ? new Set(targets) : undefined;
-  const skip = new Set(excludes ?? []);
+  const only =
+    targets !== undefined && targets.length > 0
+      ? new Set([...targets, ...graph.withDependencies(targets)])
+      : undefined;
+  const skip = new Set([...(excludes ?? []), ...graph.withDependents(excludes ?? [])]);
   return (address) => (only === undefined || only.has(address)) && !skip.has(address);
+}
+
+/** Each declared resource's direct dependencies, so a plan alone can draw the graph of a change. */
+function markDependencies(changes: ResourceChange[], graph: ResourceGraph): void {
+  for (const c of changes) {
+    const deps = graph.dependencies(c.address);
+    if (deps.length > 0) c.dependsOn = [...deps].sort();
+  }
+}
+
+/** Unchanged resources downstream of a change: `affectedBy` names the changed resources they depend on. */
+function markAffected(changes: ResourceChange[], graph: ResourceGraph): void {
+  const changed = new Set(changes.filter((c) => c.action !== 'no-op').map((c) => c.address));
+  if (changed.size === 0) return;
+  for (const c of changes) {
+    if (c.action !== 'no-op') continue;
+    const upstream = [...graph.withDependencies([c.address])].filter(
+      (a) => a !== c.address && changed.has(a),
+    );
+    if (upstream.length > 0) c.affectedBy = upstream.sort();
+  }
 }
 
 function byKindThenName(a: ResourceChange, b: ResourceChange): number {

@@ -1,25 +1,25 @@
 import { Cron } from 'croner';
 import { durationMs } from '../model/index.js';
 import type { Schedule } from '../schema/index.js';
-import { formatTime } from './format-value.js';
+import type { CatchUpRunReason, NotDueReason, ScheduleDueReason, ScheduleRef } from './reasons.js';
 
 /** One run a due schedule asks for: the end of its window (the run's `now`) and why. */
 export interface DueRun {
   to: string;
-  reason: string;
+  reason: ScheduleDueReason | CatchUpRunReason;
 }
 
 /** Whether a scheduled export or activation should run at `now`, and why (or why not). */
 export type DueDecision =
   | {
       due: true;
-      reason: string;
+      reason: ScheduleDueReason;
       /** Start of the first run's window (exclusive); absent for "everything". */
       from?: string;
       /** One entry per run, oldest first: one for `catchUp: skip`, one per missed slot for `all`. */
       runs: DueRun[];
     }
-  | { due: false; reason: string };
+  | { due: false; reason: NotDueReason };
 
 export interface DueInput {
   schedule: Schedule | undefined;
@@ -47,45 +47,52 @@ export const MAX_CATCH_UP_RUNS = 100;
  */
 export function scheduleDue(input: DueInput): DueDecision {
   const { schedule, now, lastRun } = input;
-  if (!input.enabled) return { due: false, reason: 'schedule off (enabled: false)' };
-  if (schedule === undefined) return { due: false, reason: 'no schedule (run it with outflow run NAME)' };
+  if (!input.enabled) return { due: false, reason: { code: 'schedule-off' } };
+  if (schedule === undefined) return { due: false, reason: { code: 'no-schedule' } };
   const nowIso = now.toISOString();
+  const ref = scheduleRef(schedule, input.timezone);
   if ('once' in schedule) {
-    if (lastRun !== undefined) return { due: false, reason: `once: already ran (${formatTime(lastRun)})` };
+    if (lastRun !== undefined) return { due: false, reason: { code: 'once-already-ran', lastRun } };
     const lookback = schedule.once.lookback;
-    const reason = `schedule due: once${lookback === undefined ? '' : ` (lookback ${lookback})`}, never ran`;
+    const reason: ScheduleDueReason = { code: 'schedule-due', schedule: ref };
     const from =
       lookback === undefined ? {} : { from: new Date(now.getTime() - durationMs(lookback)).toISOString() };
     return { due: true, reason, ...from, runs: [{ to: nowIso, reason }] };
   }
-  const label = scheduleLabel(schedule, input.timezone);
   if (lastRun === undefined) {
-    const reason = `schedule due: ${label}, never ran`;
+    const reason: ScheduleDueReason = { code: 'schedule-due', schedule: ref };
     return { due: true, reason, runs: [{ to: nowIso, reason }] };
   }
   const slots = missedSlots(schedule, input, lastRun);
-  const last = `last run ${formatTime(lastRun)}`;
-  if (slots.length === 0) return { due: false, reason: `not due: ${label}, ${last}` };
-  // `every` reasons read "every 4h, last run …"; cron reasons name the tick.
-  const at = (slot: string) => ('cron' in schedule ? ` ticked at ${formatTime(slot)}` : '');
+  if (slots.length === 0) return { due: false, reason: { code: 'not-due', schedule: ref, lastRun } };
+  // A cron's reason names the tick; an `every` slot is plain from the interval and the last run.
+  const tick = (slot: string) => ('cron' in schedule ? { tick: slot } : {});
   if (schedule.catchUp !== 'all') {
-    const missed = slots.length === 1 ? '' : `, ${slots.length} slots missed (catchUp: skip runs once)`;
-    const reason = `schedule due: ${label}${at(slots[0]!)}${missed}, ${last}`;
+    const missed = slots.length === 1 ? {} : { missedSlots: slots.length };
+    const reason: ScheduleDueReason = {
+      code: 'schedule-due',
+      schedule: ref,
+      lastRun,
+      ...tick(slots[0]!),
+      ...missed,
+    };
     return { due: true, reason, from: lastRun, runs: [{ to: nowIso, reason }] };
   }
   const kept = slots.slice(-MAX_CATCH_UP_RUNS);
+  if (kept.length === 1) {
+    const reason: ScheduleDueReason = { code: 'schedule-due', schedule: ref, lastRun, ...tick(kept[0]!) };
+    return { due: true, reason, from: lastRun, runs: [{ to: kept[0]!, reason }] };
+  }
   const runs = kept.map((to, i) => ({
     to,
-    reason:
-      kept.length === 1
-        ? `schedule due: ${label}${at(to)}, ${last}`
-        : `schedule due: ${label}, catch-up run ${i + 1} of ${kept.length} (slot ${formatTime(to)})`,
+    reason: { code: 'catch-up-run', schedule: ref, run: i + 1, of: kept.length, slot: to } as const,
   }));
-  const reason =
-    kept.length === 1
-      ? runs[0]!.reason
-      : `schedule due: ${label}, ${kept.length} missed slots (catchUp: all)`;
-  return { due: true, reason, from: lastRun, runs };
+  return {
+    due: true,
+    reason: { code: 'catch-up', schedule: ref, lastRun, missedSlots: kept.length },
+    from: lastRun,
+    runs,
+  };
 }
 
 /**
@@ -106,11 +113,13 @@ export function nextDue(input: DueInput): Date | undefined {
   return nextTick(schedule.cron, schedule.timezone ?? input.timezone, lastRun) ?? undefined;
 }
 
-/** `every 4h`, `cron "0 3 * * *" (Europe/Paris)`: how reasons name a schedule. */
-function scheduleLabel(schedule: Exclude<Schedule, { once: unknown }>, timezone: string): string {
+/** The schedule as reasons name it: a cron carries the zone it is evaluated in. */
+function scheduleRef(schedule: Schedule, timezone: string): ScheduleRef {
+  if ('once' in schedule)
+    return { once: schedule.once.lookback === undefined ? {} : { lookback: schedule.once.lookback } };
   return 'every' in schedule
-    ? `every ${schedule.every}`
-    : `cron "${schedule.cron}" (${schedule.timezone ?? timezone})`;
+    ? { every: schedule.every }
+    : { cron: schedule.cron, timezone: schedule.timezone ?? timezone };
 }
 
 // Slot times in (lastRun, now], oldest first; only the newest MAX_CATCH_UP_RUNS + 1 are returned.

@@ -1,6 +1,6 @@
 import { allResources, type Model } from '../model/index.js';
-import { canonicalJson, configHash, sha256Hex } from './canonical.js';
-import { normalizeResource } from './normalize.js';
+import { canonicalJson, sha256Hex } from './canonical.js';
+import { fingerprint } from './fingerprint.js';
 
 /** One hash for a whole configuration, from each resource's address and config hash. */
 export function planConfigHash(hashes: ReadonlyMap<string, string>): string {
@@ -10,7 +10,5 @@ export function planConfigHash(hashes: ReadonlyMap<string, string>): string {
 
 /** The configuration hash a plan of `model` carries (a saved plan is stale once it differs). */
 export function modelConfigHash(model: Model): string {
-  return planConfigHash(
-    new Map(allResources(model).map((n) => [n.address, configHash(normalizeResource(n))])),
-  );
+  return planConfigHash(new Map(allResources(model).map((n) => [n.address, fingerprint(n).hash])));
 }

@@ -1,5 +1,5 @@
 import type { ResourceNode } from '../model/index.js';
-import { REDACTED } from '../model/index.js';
+import { REDACTED, withDefaults } from '../model/index.js';
 import { SECRET_FIELDS } from '../schema/index.js';
 import { canonicalJson, isPlainObject, sha256Hex, sortKeys } from './canonical.js';
 
@@ -13,29 +13,29 @@ export type NormalizedConfig = Record<string, unknown>;
  */
 export const SENSITIVE_KEY = '$sensitive';
 
-// Defaults the schemas document: writing a default out or leaving it implicit is not a change.
-const DEFAULTS: Record<string, Record<string, unknown>> = {
-  Project: { timezone: 'UTC' },
-  Dataflow: { writeMode: 'append', onInvalid: 'skip' },
-  Audience: { match: 'all', subject: 'customer' },
-  Export: { mode: 'incremental', enabled: true, manifest: true, compression: 'none', splitBy: 'none' },
-  Activation: { updateMethod: 'add', enabled: true },
-};
-
-/** Normalises a resource's config (see `normalizeConfig`). */
+/** Normalises a resource's config; the model has already resolved its defaults. */
 export function normalizeResource(node: ResourceNode): NormalizedConfig {
-  return normalizeConfig(node.kind, node.config as unknown as Record<string, unknown>);
+  return canonicalize(node.kind, node.config as unknown as Record<string, unknown>);
 }
 
 /**
- * Stable key order, documented defaults filled in, and order removed where it carries no
- * meaning: labels, `from.events`, `audiences`, `shareWith`, `subjects` and audience
- * conditions are sorted, dataflow columns are keyed by name. Export `fields` keep their
- * order (it is the column order of the files). Secrets are replaced by `(sensitive)`.
+ * Normalises a config as written or as stored in state: the schema's defaults filled in (the
+ * model's `withDefaults`, so an old state compares equal under defaults added since), then
+ * `canonicalize`. Normalising a normalised config changes nothing.
  */
 export function normalizeConfig(kind: string, config: Record<string, unknown>): NormalizedConfig {
+  return canonicalize(kind, withDefaults(kind, config));
+}
+
+/**
+ * Stable key order, and order removed where it carries no meaning: labels, `from.events`,
+ * `audiences`, `shareWith`, `subjects` and audience conditions are sorted, dataflow columns are
+ * keyed by name. Export `fields` keep their order (it is the column order of the files).
+ * Secrets are replaced by `(sensitive)`.
+ */
+function canonicalize(kind: string, config: Record<string, unknown>): NormalizedConfig {
   // Shallow copy: nested values are replaced, never mutated, and sortKeys copies deeply at the end.
-  const c: Record<string, unknown> = { ...(DEFAULTS[kind] ?? {}), ...config };
+  const c: Record<string, unknown> = { ...config };
   switch (kind) {
     case 'Connection':
       sortList(c, 'shareWith');
@@ -77,22 +77,21 @@ function redactSecrets(c: Record<string, unknown>): void {
   const digests: Record<string, string> = {};
   for (const field of SECRET_FIELDS) {
     const v = c[field];
-    if (v === undefined) continue;
+    if (v === undefined || v === REDACTED) continue;
     digests[field] = `sha256:${sha256Hex(String(v)).slice(0, 16)}`;
     c[field] = REDACTED;
   }
-  if (Object.keys(digests).length > 0) c[SENSITIVE_KEY] = digests;
+  if (Object.keys(digests).length > 0) c[SENSITIVE_KEY] = { ...(c[SENSITIVE_KEY] as object), ...digests };
 }
 
 function normalizeDataflow(c: Record<string, unknown>): void {
-  if (isPlainObject(c.source)) c.source = { format: 'auto', ...c.source };
   if (!isPlainObject(c.schema) || !Array.isArray(c.schema.columns)) return;
   const columns: Record<string, unknown> = {};
   for (const col of c.schema.columns as Record<string, unknown>[]) {
     const { name, ...rest } = col;
-    // `from` defaults to the column's own name when there is no expression.
+    // `from` defaults to the column's own name when there is no expression (as the model resolves it).
     if (rest.expr === undefined && rest.from === undefined) rest.from = name;
-    columns[String(name)] = { mandatory: false, ...rest };
+    columns[String(name)] = rest;
   }
   c.schema = { ...c.schema, columns };
 }

@@ -1,4 +1,4 @@
-import type { Model } from '../model/index.js';
+import { buildGraph, type Model } from '../model/index.js';
 import type { DataAction } from './types.js';
 
 /** A name given to `outflow run`, resolved: the export or activation it means, or why not. */
@@ -20,7 +20,7 @@ export function resolveRunNames(
     const matches = runnable.filter((n) => n.name === name || n.address === name);
     if (matches.length === 1) {
       const node = matches[0]!;
-      return { ok: true, address: node.address, enabled: node.config.enabled !== false };
+      return { ok: true, address: node.address, enabled: node.config.enabled };
     }
     if (matches.length > 1)
       return {
@@ -45,26 +45,9 @@ export function resolveRunNames(
   });
 }
 
-/** The dataflow addresses an export or activation reads (its dataflow, or its audiences' people and events). */
-export function dataflowsRead(model: Model, address: string): string[] {
-  const [kind, name = ''] = address.split('/');
-  const audienceFlows = (audience: string) => {
-    const a = model.resources.Audience.get(audience)?.config;
-    return a === undefined ? [] : [a.people, ...(a.events === undefined ? [] : [a.events])];
-  };
-  let flows: string[] = [];
-  if (kind === 'Export') {
-    const from = model.resources.Export.get(name)?.config.from;
-    flows = from?.dataflow !== undefined ? [from.dataflow] : audienceFlows(from?.audience ?? '');
-  } else if (kind === 'Activation') {
-    flows = (model.resources.Activation.get(name)?.config.audiences ?? []).flatMap(audienceFlows);
-  }
-  return [...new Set(flows)].map((f) => `Dataflow/${f}`);
-}
-
 /**
  * What `outflow run` does: the chosen export runs and syncs (named ones, and with `due` every due
- * one), preceded by the ingests of exactly the dataflows they read.
+ * one), preceded by the ingests of exactly the dataflows they depend on (by the resource graph).
  */
 export function selectRunActions(
   model: Model,
@@ -72,7 +55,7 @@ export function selectRunActions(
   options: { named: ReadonlySet<string>; due: boolean },
 ): DataAction[] {
   const runs = actions.filter((a) => a.type !== 'ingest' && (options.due || options.named.has(a.address)));
-  const needed = new Set(runs.flatMap((a) => dataflowsRead(model, a.address)));
+  const needed = buildGraph(model).withDependencies(runs.map((a) => a.address));
   const ingests = actions.filter((a) => a.type === 'ingest' && needed.has(a.address));
   return [...ingests, ...runs];
 }

@@ -1,6 +1,15 @@
 /** The Plan: what an apply would do. Versioned data; every renderer and apply read only this. */
 
-export const PLAN_FORMAT_VERSION = 1;
+import type {
+  ActivationSyncReason,
+  BreakingReason,
+  ChangeReason,
+  ExportRunReason,
+  IngestReason,
+} from './reasons.js';
+
+/** 2: reasons are `{code, …details}` objects (1 had sentences); resource changes carry `dependsOn`. */
+export const PLAN_FORMAT_VERSION = 2;
 
 /** The closed set of resource actions (as Terraform's NoOp/Create/Update/DeleteThenCreate/Delete). */
 export type ResourceAction = 'create' | 'update' | 'replace' | 'delete' | 'no-op';
@@ -23,11 +32,11 @@ export interface ResourceChange {
   kind: string;
   name: string;
   action: ResourceAction;
-  /** Why this action, e.g. "not in state", "entity changed: user → event (forces replacement)". */
-  reason: string;
+  /** Why this action, e.g. `{code: 'identity-changed', fields: [{path: 'entity', before: 'user', after: 'event'}]}`. */
+  reason: ChangeReason;
   classification: ChangeClass;
-  /** Why it is breaking, one line each (empty unless classification is breaking). */
-  breaking: string[];
+  /** Why it is breaking, one entry each (empty unless classification is breaking). */
+  breaking: BreakingReason[];
   /**
    * Normalised config (undefined for create / delete respectively). Secret fields read
    * `(sensitive)`; `$sensitive` holds digests of their *references*, never of values.
@@ -35,6 +44,13 @@ export interface ResourceChange {
   before?: unknown;
   after?: unknown;
   changes: FieldChange[];
+  /**
+   * No-op resources only: the changed resources this one depends on (directly or not), e.g. an
+   * export of a changed audience. Absent when nothing upstream changed.
+   */
+  affectedBy?: string[];
+  /** The declared resources this one references directly (sorted); absent when none, and for deletes. */
+  dependsOn?: string[];
   /** Where it is declared (undefined for deletes). */
   file?: string;
   line?: number;
@@ -46,7 +62,7 @@ export interface IngestAction {
   address: string;
   /** New stream files (not yet ingested), project-relative. */
   files: { path: string; size: number }[];
-  reason: string;
+  reason: IngestReason;
 }
 
 export interface ExportRunAction {
@@ -57,13 +73,13 @@ export interface ExportRunAction {
   runId: string;
   mode: 'full' | 'incremental';
   window: { from?: string; to: string };
-  reason: string;
+  reason: ExportRunReason;
 }
 
 export interface ActivationSyncAction {
   type: 'activation-sync';
   address: string;
-  reason: string;
+  reason: ActivationSyncReason;
 }
 
 export type DataAction = IngestAction | ExportRunAction | ActivationSyncAction;

@@ -23,6 +23,21 @@ export function reviewable(plan: Plan): ResourceChange[] {
   return plan.resourceChanges.filter((c) => c.action !== 'no-op');
 }
 
+/** Unchanged resources downstream of a change (`affectedBy`), in plan order. */
+export function indirectlyAffected(plan: Plan): (ResourceChange & { affectedBy: string[] })[] {
+  return plan.resourceChanges.filter(
+    (c): c is ResourceChange & { affectedBy: string[] } =>
+      c.affectedBy !== undefined && c.affectedBy.length > 0,
+  );
+}
+
+export const INDIRECTLY_AFFECTED = 'Indirectly affected (unchanged, downstream of a change)';
+
+/** `depends on changed Dataflow/users, Audience/fr` */
+export function affectedText(change: { affectedBy: readonly string[] }): string {
+  return `depends on changed ${change.affectedBy.join(', ')}`;
+}
+
 /** `Plan: 2 to create, 1 to update, 0 to replace, 0 to delete; 1 breaking; 2 data actions` */
 export function summaryLine(plan: Plan): string {
   const s = plan.summary;
@@ -153,7 +168,7 @@ export function impactRows(plan: Plan): [string, string][] {
 
 /** Heading of the data impact section. */
 export function impactTitle(plan: Plan): string {
-  return `Data impact (on ${plan.impact?.warehouse ?? 'the warehouse'}, at ${plan.now}; rows already ingested):`;
+  return `Data impact (on ${plan.impact?.warehouse ?? 'the warehouse'}, at ${plan.now}; rows already ingested)`;
 }
 
 function count(n: number | undefined): string {

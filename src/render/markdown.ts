@@ -1,12 +1,15 @@
 import type { Plan, ResourceChange } from '../plan/index.js';
 import {
+  affectedText,
   baseNotes,
   DATA_ACTION_LABEL,
   dataActionDetail,
   fieldLines,
   filterNotes,
+  INDIRECTLY_AFFECTED,
   impactRows,
   impactTitle,
+  indirectlyAffected,
   NO_CHANGES,
   reviewable,
   SYMBOL,
@@ -14,6 +17,8 @@ import {
   stateLine,
   summaryLine,
 } from './common.js';
+import { changeDiagram, DIAGRAM_NODES } from './graph.js';
+import { reasonText } from './reasons.js';
 
 /** GitHub refuses comments over 65,536 characters; stay well under. */
 export const MARKDOWN_LIMIT = 60_000;
@@ -24,6 +29,11 @@ const RESERVE = 400;
 
 /** The plan as a pull-request comment: summary table, breaking changes first, collapsible details. */
 export function renderMarkdown(plan: Plan, limit = MARKDOWN_LIMIT): string {
+  return `${markdownBody(plan, limit)}\n`;
+}
+
+/** The markdown plan without its final newline, for views that print it as one block. */
+export function markdownBody(plan: Plan, limit = MARKDOWN_LIMIT): string {
   const changes = reviewable(plan);
   const s = plan.summary;
   const head: string[] = [
@@ -52,7 +62,7 @@ export function renderMarkdown(plan: Plan, limit = MARKDOWN_LIMIT): string {
 
   const impact = impactRows(plan);
   if (impact.length > 0) {
-    head.push(`#### 📊 ${impactTitle(plan).replace(/:$/, '')}`, '', '| Resource | Impact |', '|---|---|');
+    head.push(`#### 📊 ${impactTitle(plan)}`, '', '| Resource | Impact |', '|---|---|');
     // The impact sits above the changes, outside the truncation budget: keep it short.
     for (const [address, what] of impact.slice(0, IMPACT_ROWS))
       head.push(`| ${code(address)} | ${cell(what)} |`);
@@ -67,14 +77,30 @@ export function renderMarkdown(plan: Plan, limit = MARKDOWN_LIMIT): string {
     blocks.push({ text: '#### ⚠️ Breaking changes\n', counts: false });
     for (const c of breaking)
       blocks.push({
-        text: `- ${code(`${SYMBOL[c.action]} ${c.address}`)} (${c.action})\n${c.breaking.map((b) => `  - ${inline(b)}`).join('\n')}`,
+        text: `- ${code(`${SYMBOL[c.action]} ${c.address}`)} (${c.action})\n${c.breaking.map((b) => `  - ${inline(reasonText(b))}`).join('\n')}`,
         counts: true,
       });
     blocks.push({ text: '', counts: false });
   }
+  const diagram = changeDiagram(plan);
+  if (diagram !== undefined)
+    blocks.push({
+      text:
+        diagram.mermaid === undefined
+          ? `#### Dependency graph\n\n${diagram.nodes} resources are changed, downstream of a change or their direct dependencies: more than ${DIAGRAM_NODES} to draw here; \`outflow graph --format mermaid\` draws the whole graph.\n`
+          : `#### Dependency graph\n\nChanged resources (coloured), what depends on them (dashed when unchanged) and their direct dependencies.\n\n\`\`\`mermaid\n${diagram.mermaid}\n\`\`\`\n`,
+      counts: false,
+    });
   if (changes.length > 0) {
     blocks.push({ text: '#### Resource changes\n', counts: false });
     for (const c of changes) blocks.push({ text: details(c), counts: true });
+  }
+  const affected = indirectlyAffected(plan);
+  if (affected.length > 0) {
+    blocks.push({ text: `#### ${INDIRECTLY_AFFECTED}\n`, counts: false });
+    for (const a of affected)
+      blocks.push({ text: `- ${code(a.address)}: ${inline(affectedText(a))}`, counts: true });
+    blocks.push({ text: '', counts: false });
   }
   if (plan.dataActions.length > 0) {
     blocks.push({
@@ -83,7 +109,7 @@ export function renderMarkdown(plan: Plan, limit = MARKDOWN_LIMIT): string {
     });
     for (const a of plan.dataActions)
       blocks.push({
-        text: `| ${DATA_ACTION_LABEL[a.type]} | ${code(a.address)} | ${cell(dataActionDetail(a))} | ${cell(a.reason)} |`,
+        text: `| ${DATA_ACTION_LABEL[a.type]} | ${code(a.address)} | ${cell(dataActionDetail(a))} | ${cell(reasonText(a.reason))} |`,
         counts: true,
       });
     blocks.push({ text: '', counts: false });
@@ -97,7 +123,7 @@ export function renderMarkdown(plan: Plan, limit = MARKDOWN_LIMIT): string {
   }
   if (omitted > 0)
     text += `\n\n> **truncated: ${omitted} more change${omitted === 1 ? '' : 's'} not shown; run \`outflow plan\` locally** for the full plan.\n`;
-  return `${text.replace(/\n+$/, '')}\n`;
+  return text.replace(/\n+$/, '');
 }
 
 function details(change: ResourceChange): string {
@@ -107,9 +133,9 @@ function details(change: ResourceChange): string {
       : change.classification === 'metadata-only'
         ? ' — metadata only'
         : '';
-  const lines = [...fieldLines(change), ...change.breaking.map((b) => `! breaking: ${b}`)];
+  const lines = [...fieldLines(change), ...change.breaking.map((b) => `! breaking: ${reasonText(b)}`)];
   const where = change.file === undefined ? '' : ` (${code(`${change.file}:${change.line}`)})`;
-  const body = [`${inline(change.reason)}${where}`];
+  const body = [`${inline(reasonText(change.reason))}${where}`];
   if (lines.length > 0) {
     const fence = '`'.repeat(Math.max(3, longestBacktickRun(lines.join('\n')) + 1));
     body.push('', `${fence}diff`, ...lines, fence);

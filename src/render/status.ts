@@ -20,6 +20,8 @@ export interface StatusRow {
     bytes: number;
     durationMs: number;
     reason?: string;
+    /** A failed run's error: its code and message. */
+    error?: { code: string; message: string };
   };
   /** When it next runs (ISO); at or before `now` means due now; absent: never again. */
   nextDue?: string;
@@ -43,7 +45,7 @@ export function statusRows(model: Model, state: StateDocument | undefined, now: 
       type: c.type,
       destination: c.destination,
       schedule: scheduleInWords(c.schedule, timezone),
-      enabled: c.enabled !== false,
+      enabled: c.enabled,
       ...(last === undefined ? {} : { lastRun: lastRunOf(last) }),
       ...(next === undefined ? {} : { nextDue: next.toISOString() }),
       dueNow: next !== undefined && next.getTime() <= now.getTime(),
@@ -54,7 +56,15 @@ export function statusRows(model: Model, state: StateDocument | undefined, now: 
     const c = node.config;
     const data = state?.resources[node.address]?.data;
     const marks = Object.values(data?.syncMarks ?? {}).sort((a, b) => (a.at < b.at ? -1 : 1));
-    const last = marks.at(-1);
+    const mark = marks.at(-1);
+    // The last outcome: a recorded sync (failed ones included) or the last successful mark.
+    const run = data?.runs?.at(-1);
+    const last =
+      run !== undefined && (mark === undefined || run.finishedAt >= mark.at)
+        ? lastRunOf(run)
+        : mark === undefined
+          ? undefined
+          : { at: mark.at, status: 'succeeded', rows: mark.members, files: 0, bytes: 0, durationMs: 0 };
     const next = nextDue(activationDueInput(c, data, now, timezone));
     rows.push({
       address: node.address,
@@ -62,19 +72,8 @@ export function statusRows(model: Model, state: StateDocument | undefined, now: 
       type: 'activation',
       destination: c.destination,
       schedule: scheduleInWords(c.schedule, timezone),
-      enabled: c.enabled !== false,
-      ...(last === undefined
-        ? {}
-        : {
-            lastRun: {
-              at: last.at,
-              status: 'succeeded',
-              rows: last.members,
-              files: 0,
-              bytes: 0,
-              durationMs: 0,
-            },
-          }),
+      enabled: c.enabled,
+      ...(last === undefined ? {} : { lastRun: last }),
       ...(next === undefined ? {} : { nextDue: next.toISOString() }),
       dueNow: next !== undefined && next.getTime() <= now.getTime(),
     });
@@ -91,6 +90,7 @@ function lastRunOf(run: ExportRun): NonNullable<StatusRow['lastRun']> {
     bytes: run.bytes,
     durationMs: Math.max(0, Date.parse(run.finishedAt) - Date.parse(run.startedAt)),
     ...(run.reason === undefined ? {} : { reason: run.reason }),
+    ...(run.error === undefined ? {} : { error: run.error }),
   };
 }
 
@@ -156,9 +156,11 @@ export function renderStatusText(rows: StatusRow[], now: Date): string {
       r.pendingRun === undefined ? next : `${next} (retries ${r.pendingRun})`,
     ];
   });
-  const notes = rows
-    .filter((r) => r.lastRun?.reason !== undefined)
-    .map((r) => `  ${r.name}: ${r.lastRun?.reason}`);
+  const notes = rows.flatMap((r) => {
+    const l = r.lastRun;
+    if (l?.error !== undefined) return [`  ${r.name}: failed: error[${l.error.code}]: ${l.error.message}`];
+    return l?.reason === undefined ? [] : [`  ${r.name}: ${l.reason}`];
+  });
   return [
     `Status at ${formatTime(now.toISOString())}`,
     '',

@@ -1,13 +1,16 @@
 import { createColors } from 'picocolors';
 import type { Plan, ResourceAction } from '../plan/index.js';
 import {
+  affectedText,
   baseNotes,
   DATA_ACTION_LABEL,
   dataActionDetail,
   fieldLines,
   filterNotes,
+  INDIRECTLY_AFFECTED,
   impactRows,
   impactTitle,
+  indirectlyAffected,
   NO_CHANGES,
   reviewable,
   SYMBOL,
@@ -15,14 +18,26 @@ import {
   stateLine,
   summaryLine,
 } from './common.js';
+import { reasonText } from './reasons.js';
 
 export interface TextOptions {
   color: boolean;
+  /**
+   * `since-last-good` (watch): the plan goes from the last good config, not from the state; it is
+   * headed so, and says so when nothing changed. Default `state`.
+   */
+  from?: 'state' | 'since-last-good';
 }
 
 /** The plan for a terminal, Terraform-style: `+` create, `~` update, `-/+` replace, `-` delete. */
 export function renderText(plan: Plan, options: TextOptions): string {
+  return `${textLines(plan, options).join('\n')}\n`;
+}
+
+/** The lines of the text plan (no trailing newline), for views that print it as one block. */
+export function textLines(plan: Plan, options: TextOptions): string[] {
   const c = createColors(options.color);
+  const sinceLastGood = options.from === 'since-last-good';
   const paint: Record<ResourceAction, (s: string) => string> = {
     create: c.green,
     update: c.yellow,
@@ -30,18 +45,24 @@ export function renderText(plan: Plan, options: TextOptions): string {
     delete: c.red,
     'no-op': (s) => s,
   };
-  const out: string[] = [c.bold(`outflow plan at ${plan.now} (${stateLine(plan)})`)];
+  const changes = reviewable(plan);
+  const nothing = changes.length === 0 && plan.dataActions.length === 0;
+  if (sinceLastGood && nothing) return ['No changes since the last good config.'];
+  const out: string[] = [
+    sinceLastGood
+      ? 'Since the last good config:'
+      : c.bold(`outflow plan at ${plan.now} (${stateLine(plan)})`),
+  ];
   out.push(...baseNotes(plan).map((n) => (n.startsWith('Warning') ? c.yellow(n) : c.cyan(n))));
   out.push(...filterNotes(plan).map((n) => c.cyan(n)));
   out.push(...skippedStreamFileNotes(plan).map((n) => c.yellow(n)));
-  const changes = reviewable(plan);
   // Breaking changes first, each with why, so a reviewer cannot miss them in a long plan.
   const breaking = changes.filter((c) => c.classification === 'breaking');
   if (breaking.length > 0) {
     out.push('', c.red(c.bold(`Breaking changes (${breaking.length}):`)));
     for (const change of breaking) {
       out.push(`  ${paint[change.action](`${SYMBOL[change.action]} ${change.address}`)}`);
-      for (const why of change.breaking) out.push(`      ${c.red(`! ${why}`)}`);
+      for (const why of change.breaking) out.push(`      ${c.red(`! ${reasonText(why)}`)}`);
     }
   }
   if (changes.length > 0) {
@@ -55,10 +76,16 @@ export function renderText(plan: Plan, options: TextOptions): string {
             ? c.dim(' [metadata only]')
             : '';
       out.push('', `  ${paint[change.action](`${SYMBOL[change.action]} ${change.address}`)}${tag}${where}`);
-      out.push(`      ${c.dim(change.reason)}`);
+      out.push(`      ${c.dim(reasonText(change.reason))}`);
       for (const line of fieldLines(change)) out.push(`      ${colorField(line, c)}`);
-      for (const why of change.breaking) out.push(`      ${c.red(`! breaking: ${why}`)}`);
+      for (const why of change.breaking) out.push(`      ${c.red(`! breaking: ${reasonText(why)}`)}`);
     }
+  }
+  const affected = indirectlyAffected(plan);
+  if (affected.length > 0) {
+    out.push('', `${INDIRECTLY_AFFECTED}:`, '');
+    const width = Math.max(...affected.map((a) => a.address.length));
+    for (const a of affected) out.push(`  ${a.address.padEnd(width)}  ${c.dim(affectedText(a))}`);
   }
   if (plan.dataActions.length > 0) {
     out.push('', 'Data actions:', '');
@@ -67,12 +94,12 @@ export function renderText(plan: Plan, options: TextOptions): string {
       out.push(
         `  ${DATA_ACTION_LABEL[action.type].padEnd(6)} ${action.address.padEnd(width)}  ${dataActionDetail(action)}`,
       );
-      out.push(`  ${' '.repeat(7 + width)}  ${c.dim(action.reason)}`);
+      out.push(`  ${' '.repeat(7 + width)}  ${c.dim(reasonText(action.reason))}`);
     }
   }
   const impact = impactRows(plan);
   if (impact.length > 0) {
-    out.push('', impactTitle(plan), '');
+    out.push('', `${impactTitle(plan)}:`, '');
     const width = Math.max(...impact.map(([a]) => a.length));
     for (const [address, what] of impact) out.push(`  ${address.padEnd(width)}  ${what}`);
   }
@@ -84,9 +111,8 @@ export function renderText(plan: Plan, options: TextOptions): string {
     }
   }
   out.push('');
-  const nothing = changes.length === 0 && plan.dataActions.length === 0;
   out.push(c.bold(nothing ? NO_CHANGES : summaryLine(plan)));
-  return `${out.join('\n')}\n`;
+  return out;
 }
 
 function colorField(line: string, c: ReturnType<typeof createColors>): string {

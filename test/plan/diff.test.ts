@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diff, hasChanges, type Plan, recordApplied, stalePlanReason } from '../../src/plan/index.js';
+import { reasonText } from '../../src/render/index.js';
 import type { StateDocument } from '../../src/state/index.js';
 import { exportOf, modelOf, users } from '../support/model.js';
 
@@ -20,6 +21,9 @@ function applied(plan: Plan, serial = 1): StateDocument {
   return { ...state, serial };
 }
 
+// The words every human view shows for a change's breaking reasons.
+const breakingWords = (plan: Plan, address: string) => change(plan, address).breaking.map(reasonText);
+
 const change = (plan: Plan, address: string) => {
   const c = plan.resourceChanges.find((r) => r.address === address);
   if (c === undefined) throw new Error(`no change for ${address}`);
@@ -31,12 +35,14 @@ describe('diff', () => {
     const model = modelOf(users(), exportOf({ enabled: false }));
     const first = diff(model, undefined, opts);
     expect(first.resourceChanges.map((c) => [c.address, c.action, c.reason])).toEqual([
-      ['Dataflow/users', 'create', 'not in state'],
-      ['Export/buyers', 'create', 'not in state'],
+      ['Dataflow/users', 'create', { code: 'not-in-state' }],
+      ['Export/buyers', 'create', { code: 'not-in-state' }],
     ]);
     expect(first.state).toEqual({ lineage: null, serial: 0 });
     const second = diff(model, applied(first), opts);
-    expect(second.resourceChanges.every((c) => c.action === 'no-op')).toBe(true);
+    expect(second.resourceChanges.every((c) => c.action === 'no-op' && c.reason.code === 'unchanged')).toBe(
+      true,
+    );
     expect(hasChanges(second)).toBe(false);
     expect(second.configHash).toBe(first.configHash);
   });
@@ -54,14 +60,23 @@ describe('diff', () => {
     expect(c.action).toBe('update');
     expect(c.changes).toEqual([{ path: 'schema.columns.userid.type', before: 'integer', after: 'bigint' }]);
     expect(c.classification).toBe('breaking');
-    expect(c.breaking).toEqual(['column userid retyped: integer → bigint']);
+    expect(c.reason).toEqual({ code: 'fields-changed', paths: ['schema.columns.userid'] });
+    expect(c.breaking).toEqual([
+      { code: 'column-retyped', column: 'userid', before: 'integer', after: 'bigint' },
+    ]);
+    expect(c.breaking.map(reasonText)).toEqual(['column userid retyped: integer → bigint']);
   });
 
   it('replaces on an identity change and says why', () => {
     const state = applied(diff(modelOf(users()), undefined, opts));
     const c = change(diff(modelOf(users({ entity: 'event' })), state, opts), 'Dataflow/users');
     expect(c.action).toBe('replace');
-    expect(c.reason).toBe('entity changed: user → event (forces replacement)');
+    expect(c.reason).toEqual({
+      code: 'identity-changed',
+      fields: [{ path: 'entity', before: 'user', after: 'event' }],
+    });
+    expect(reasonText(c.reason)).toBe('entity changed: user → event (forces replacement)');
+    expect(c.breaking).toContainEqual({ code: 'dataflow-replaced' });
     const e = applied(diff(modelOf(exportOf()), undefined, opts));
     expect(change(diff(modelOf(exportOf({ type: 'dataOut' })), e, opts), 'Export/buyers').action).toBe(
       'replace',
@@ -73,7 +88,10 @@ describe('diff', () => {
       diff(modelOf(users({ lifecycle: { protect: true } }), exportOf()), undefined, opts),
     );
     const plan = diff(modelOf(users({ lifecycle: { protect: true } })), state, opts);
-    expect(change(plan, 'Export/buyers').action).toBe('delete');
+    expect(change(plan, 'Export/buyers')).toMatchObject({
+      action: 'delete',
+      reason: { code: 'not-in-configuration' },
+    });
     expect(plan.problems).toEqual([]);
     const gone = diff(modelOf(), state, opts);
     expect(gone.problems.map((p) => [p.address, p.code])).toEqual([['Dataflow/users', 'protected-resource']]);
@@ -81,7 +99,7 @@ describe('diff', () => {
     expect(replaced.problems[0]?.message).toBe(
       'Dataflow/users is protected (lifecycle.protect: true) and would be replaced',
     );
-    expect(change(replaced, 'Dataflow/users').breaking).toContain('protected resource is replaced');
+    expect(breakingWords(replaced, 'Dataflow/users')).toContain('protected resource is replaced');
   });
 
   it('classifies description and label edits as metadata-only', () => {
@@ -119,12 +137,20 @@ describe('diff', () => {
       state,
       opts,
     );
-    expect(change(plan, 'Dataflow/users').breaking[0]).toMatch(/^writeMode changed: append → overwrite/);
-    expect(change(plan, 'Audience/aud').breaking).toEqual([
+    expect(change(plan, 'Dataflow/users').breaking[0]).toEqual({
+      code: 'write-mode-overwrite',
+      before: 'append',
+    });
+    expect(breakingWords(plan, 'Dataflow/users')[0]).toMatch(/^writeMode changed: append → overwrite/);
+    expect(change(plan, 'Audience/aud').breaking.map((b) => b.code)).toEqual([
+      'condition-changed',
+      'condition-added',
+    ]);
+    expect(breakingWords(plan, 'Audience/aud')).toEqual([
       'condition changed: did buy within 30d → did buy within 7d (may narrow the audience)',
       'condition added under match: all: didNot return (may narrow the audience)',
     ]);
-    expect(change(plan, 'Export/buyers').breaking[0]).toMatch(
+    expect(breakingWords(plan, 'Export/buyers')[0]).toMatch(
       /^destination changed for an incremental export: out → elsewhere/,
     );
     expect(change(plan, 'Export/full').classification).toBe('non-breaking');
@@ -139,7 +165,7 @@ describe('diff', () => {
     );
     expect(change(widened, 'Audience/aud').classification).toBe('non-breaking');
     const narrowed = diff(modelOf(audience({ match: 'any', conditions: [{ did: 'a' }] })), anyState, opts);
-    expect(change(narrowed, 'Audience/aud').breaking).toEqual([
+    expect(breakingWords(narrowed, 'Audience/aud')).toEqual([
       'condition removed under match: any: did b (narrows the audience)',
     ]);
   });
@@ -164,12 +190,62 @@ describe('diff', () => {
 
   it('filters by --target and --exclude and records them in the plan', () => {
     const model = modelOf(users(), exportOf());
+    // A target brings what it depends on (Terraform's targeting): the export needs its dataflow.
     const t = diff(model, undefined, { ...opts, targets: ['Export/buyers'] });
-    expect(t.resourceChanges.map((c) => c.address)).toEqual(['Export/buyers']);
+    expect(t.resourceChanges.map((c) => c.address)).toEqual(['Dataflow/users', 'Export/buyers']);
     expect(t.targets).toEqual(['Export/buyers']);
     const x = diff(model, undefined, { ...opts, excludes: ['Export/buyers'] });
     expect(x.resourceChanges.map((c) => c.address)).toEqual(['Dataflow/users']);
     expect(x.dataActions.every((a) => a.address !== 'Export/buyers')).toBe(true);
+    // Excluding a resource excludes what depends on it.
+    const xd = diff(model, undefined, { ...opts, excludes: ['Dataflow/users'] });
+    expect(xd.resourceChanges.map((c) => c.address)).toEqual([]);
+  });
+
+  it('marks unchanged resources downstream of a change as affected', () => {
+    const model = modelOf(users(), exportOf());
+    const state = applied(diff(model, undefined, opts));
+    const u = users();
+    const changed = modelOf(
+      users({ schema: { ...u.schema, columns: [...u.schema.columns, { name: 'city', type: 'string' }] } }),
+      exportOf(),
+    );
+    const plan = diff(changed, state, opts);
+    expect(change(plan, 'Dataflow/users').action).toBe('update');
+    expect(change(plan, 'Export/buyers')).toMatchObject({ action: 'no-op', affectedBy: ['Dataflow/users'] });
+    expect(change(diff(model, state, opts), 'Export/buyers').affectedBy).toBeUndefined();
+  });
+
+  it('resolves defaults once: an audience export is full, in the plan and in what it runs', () => {
+    // Regression: normalize stored mode: incremental for audience exports, data actions ran them full.
+    const aud = {
+      kind: 'Audience',
+      name: 'a',
+      people: 'users',
+      conditions: [{ have: { trait: 'country', op: '=', value: 'FR' } }],
+    };
+    const exp = exportOf({ from: { audience: 'a' }, schedule: { every: '4h' } });
+    const plan = diff(modelOf(users(), aud, exp), undefined, opts);
+    expect((change(plan, 'Export/buyers').after as { mode: string }).mode).toBe('full');
+    const run = plan.dataActions.find((a) => a.address === 'Export/buyers');
+    expect(run).toMatchObject({ type: 'export', mode: 'full' });
+    // So changing its destination is not "breaking for an incremental export".
+    const state = applied(plan);
+    const moved = diff(modelOf(users(), aud, { ...exp, destination: 'elsewhere' }), state, opts);
+    expect(
+      change(moved, 'Export/buyers')
+        .breaking.map((b) => b.code)
+        .join(' '),
+    ).not.toMatch(/incremental/);
+  });
+
+  it('compares a state written before a default existed as unchanged', () => {
+    const model = modelOf(users(), exportOf());
+    const state = applied(diff(model, undefined, opts));
+    const stored = state.resources['Export/buyers']!;
+    const { manifest: _m, splitBy: _s, ...older } = stored.config;
+    state.resources['Export/buyers'] = { ...stored, config: older, configHash: '0'.repeat(64) };
+    expect(change(diff(model, state, opts), 'Export/buyers').action).toBe('no-op');
   });
 
   it('ingests stream files not yet ingested (by path and size)', () => {
@@ -203,13 +279,13 @@ describe('diff', () => {
         type: 'ingest',
         address: 'Dataflow/users',
         files: [{ path: 'data/users/b.csv', size: 5 }],
-        reason: '1 new stream file',
+        reason: { code: 'new-stream-files', files: 1 },
       },
     ]);
     // A file that changed size is new again.
     observed.streamFiles['Dataflow/users'][0]!.size = 11;
     expect(diff(model, state, { ...opts, observed }).dataActions[0]).toMatchObject({
-      reason: '2 new stream files',
+      reason: { code: 'new-stream-files', files: 2 },
     });
   });
 
@@ -257,14 +333,17 @@ describe('diff', () => {
         type: 'ingest',
         address: 'Dataflow/users',
         files: more.streamFiles['Dataflow/users'],
-        reason: 'overwrite: rebuild from 2 stream files (1 new, 0 gone)',
+        reason: { code: 'overwrite-rebuild', files: 2, new: 1, gone: 0 },
       },
       {
         type: 'activation-sync',
         address: 'Activation/news',
-        reason: 'schedule due: every 24h, last run 2026-11-19T13:00Z',
+        reason: { code: 'schedule-due', schedule: { every: '24h' }, lastRun: '2026-11-19T13:00:00.000Z' },
       },
     ]);
+    const [ingest, sync] = diff(model, state, { ...opts, now: later, observed: more }).dataActions;
+    expect(reasonText(ingest!.reason)).toBe('overwrite: rebuild from 2 stream files (1 new, 0 gone)');
+    expect(reasonText(sync!.reason)).toBe('schedule due: every 24h, last run 2026-11-19T13:00Z');
   });
 
   it('refuses a saved plan once the state or config moved on', () => {

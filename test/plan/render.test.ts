@@ -58,7 +58,7 @@ describe('renderers', () => {
     const json = JSON.parse(text) as Record<string, unknown>;
     expect(validatePlan(json), JSON.stringify(validatePlan.errors, null, 2)).toBe(true);
     expect(json).toMatchObject({
-      formatVersion: 1,
+      formatVersion: 2,
       outflowVersion: '9.9.9',
       now: '2026-11-20T12:00:00.000Z',
       configHash: expect.stringMatching(/^[0-9a-f]{64}$/),
@@ -81,7 +81,12 @@ describe('renderers', () => {
       expect.objectContaining({ type: 'export', address: 'Export/daily', mode: 'full' }),
     ]);
     // A plan that breaks the published shape is caught: the check above can fail.
-    expect(validatePlan({ ...json, formatVersion: 2 })).toBe(false);
+    expect(validatePlan({ ...json, formatVersion: 1 })).toBe(false);
+    const [first] = json.resourceChanges as Record<string, unknown>[];
+    expect(validatePlan({ ...json, resourceChanges: [{ ...first, reason: 'not in state' }] })).toBe(false);
+    expect(validatePlan({ ...json, resourceChanges: [{ ...first, reason: { code: 'because' } }] })).toBe(
+      false,
+    );
   });
 
   it('never prints a secret reference or value; shows (sensitive)', () => {

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import { findProjectRoot } from '../../config/index.js';
-import { closest, OutflowError, summaryLine } from '../../diagnostics/index.js';
+import { closest, OutflowError } from '../../diagnostics/index.js';
 import { computeImpact } from '../../impact/index.js';
 import { allResources, type Model } from '../../model/index.js';
-import { diff, hasChanges, type Plan } from '../../plan/index.js';
-import { renderJson, renderMarkdown, renderText } from '../../render/index.js';
+import { diff, hasChanges } from '../../plan/index.js';
+import { planView, renderJson } from '../../render/index.js';
 import { parseAddress, type StateDocument, writeFileAtomic } from '../../state/index.js';
 import type { CommandContext } from '../context.js';
 import { loadCheckedProject } from '../load-checked-project.js';
@@ -39,20 +39,12 @@ export interface PlanOptions {
 export async function planCommand(ctx: CommandContext, options: PlanOptions): Promise<number> {
   const root = findProjectRoot(ctx.cwd, ctx.dir);
   const now = parseNow(options.now);
+  const view = planView(options.format, { color: ctx.output.color });
   const { project, ok } = await loadCheckedProject(ctx, root, { secretsRequired: false, refusal: 'no plan' });
   if (!ok) {
     // Tools reading --format json get the reason on stdout too, in the error envelope's shape.
-    if (options.format === 'json')
-      ctx.output.out(
-        JSON.stringify(
-          {
-            error: { code: 'invalid-config', message: `no plan: ${summaryLine(project.diagnostics)}` },
-            diagnostics: project.diagnostics,
-          },
-          null,
-          2,
-        ),
-      );
+    const envelope = view.invalidConfig(project.diagnostics);
+    if (envelope !== undefined) ctx.output.out(envelope);
     return 1;
   }
   const { backend } = stateLocation(root, project.model.project?.config);
@@ -85,7 +77,7 @@ export async function planCommand(ctx: CommandContext, options: PlanOptions): Pr
     });
     if (impact !== undefined) plan = { ...plan, impact };
   }
-  ctx.output.out(render(plan, options.format, ctx.output.color).replace(/\n$/, ''));
+  ctx.output.out(view.plan(plan));
   if (options.out !== undefined) {
     const file = resolve(ctx.cwd, options.out);
     await writeFileAtomic(file, renderJson(plan));
@@ -102,12 +94,6 @@ export async function planCommand(ctx: CommandContext, options: PlanOptions): Pr
   }
   if (options.detailedExitcode === true) return hasChanges(plan) ? 2 : 0;
   return 0;
-}
-
-function render(plan: Plan, format: PlanOptions['format'], color: boolean): string {
-  if (format === 'json') return renderJson(plan);
-  if (format === 'markdown') return renderMarkdown(plan);
-  return renderText(plan, { color });
 }
 
 /** `--now ISO` (with an offset), or the clock. */

@@ -1,9 +1,9 @@
 import { findProjectRoot } from '../../config/index.js';
-import { formatDiagnosticsText, hasErrors, summaryLine } from '../../diagnostics/index.js';
+import { hasErrors } from '../../diagnostics/index.js';
 import type { Model } from '../../model/index.js';
 import { baselineState, diff, hasChanges, type NormalizeMemo } from '../../plan/index.js';
 import { diskSource } from '../../project/load.js';
-import { renderText } from '../../render/index.js';
+import { watchView } from '../../render/index.js';
 import { type WatchCycle, watchProject } from '../../watch/index.js';
 import type { CommandContext } from '../context.js';
 import { stateLocation } from '../state-location.js';
@@ -31,6 +31,7 @@ export async function watchCommand(
   const root = findProjectRoot(ctx.cwd, ctx.dir);
   parseNow(options.now);
   const out = ctx.output;
+  const view = watchView({ color: out.color });
   let lastGood: Model | undefined;
   // Normalised configs by config object: unchanged files keep their objects, so only edits re-hash.
   const memo: NormalizeMemo = new WeakMap();
@@ -38,13 +39,10 @@ export async function watchCommand(
   const onCycle = async ({ project, changed, loadMs }: WatchCycle): Promise<void> => {
     const t0 = performance.now();
     const now = parseNow(options.now);
-    const what = changed.length === 0 ? 'initial plan' : `${changed.join(', ')} changed`;
-    out.out(`\n── ${clock()} ${what} ──`);
-    if (project.diagnostics.length > 0)
-      out.out(formatDiagnosticsText(project.diagnostics, { color: out.color }).replace(/\n$/, ''));
+    out.out(view.cycle(new Date(), changed));
+    if (project.diagnostics.length > 0) out.out(view.diagnostics(project.diagnostics));
     if (hasErrors(project.diagnostics)) {
-      const kept = lastGood === undefined ? '' : ' (the last good config is kept)';
-      out.out(`✗ invalid: ${summaryLine(project.diagnostics)}; fix and save again${kept}`);
+      out.out(view.invalid(project.diagnostics, lastGood !== undefined));
       return;
     }
     const { backend } = stateLocation(root, project.model.project?.config);
@@ -61,12 +59,12 @@ export async function watchCommand(
       ...(first ? { observed: listStreamFiles(root, project.model) } : {}),
     });
     lastGood = project.model;
-    const body = renderText(plan, { color: out.color }).replace(/\n$/, '');
-    if (!first && !hasChanges(plan)) out.out('No changes since the last good config.');
-    else out.out(first ? body : body.replace(/^[^\n]*\n/, 'Since the last good config:\n'));
-    const ms = Math.round(loadMs + performance.now() - t0);
-    out.out(`✓ valid: re-planned in ${ms} ms`);
-    if (options.draft === true && (first || hasChanges(plan))) await draftRun(ctx, options.now);
+    out.out(view.plan(plan, first));
+    out.out(view.valid(Math.round(loadMs + performance.now() - t0)));
+    if (options.draft === true && (first || hasChanges(plan))) {
+      out.out(view.draft());
+      await draftRun(ctx, options.now);
+    }
   };
 
   const watcher = await watchProject({
@@ -76,7 +74,7 @@ export async function watchCommand(
     onCycle,
     onError: (error) => out.err(`watch: ${error instanceof Error ? error.message : String(error)}`),
   });
-  out.err(`Watching ${root}/outflow.yaml and flows/** (Ctrl-C to stop); never applies for real.`);
+  out.err(view.watching(root));
   await watcher.ready;
   await new Promise<void>((resolve) => {
     const stop = () => {
@@ -94,22 +92,13 @@ export async function watchCommand(
 
 /** `apply --draft` on sampleRows rows into _draft/ (state untouched), printing its result lines only. */
 async function draftRun(ctx: CommandContext, now: string | undefined): Promise<void> {
-  const out = ctx.output;
-  out.out('Draft run (sampleRows rows into _draft/; state untouched):');
-  // The draft's own plan repeats what was just printed: keep only its per-item lines and summary.
-  const quiet = {
-    ...out,
-    out: (text: string) => (text.startsWith('outflow plan at') ? undefined : out.out(text)),
-  };
-  await applyCommand({ ...ctx, output: quiet }, undefined, {
+  // The draft's own plan would repeat what was just printed: apply is told not to show it.
+  await applyCommand(ctx, undefined, {
     draft: true,
     autoApprove: true,
+    showPlan: false,
     ...(now === undefined ? {} : { now }),
   }).catch((error: unknown) =>
-    out.err(`draft failed: ${error instanceof Error ? error.message : String(error)}`),
+    ctx.output.err(`draft failed: ${error instanceof Error ? error.message : String(error)}`),
   );
-}
-
-function clock(): string {
-  return new Date().toISOString().slice(11, 19);
 }
