@@ -1,2 +1,4 @@
-export { type ApplyInput, type ApplyProgress, applyPlan, engineDirectories } from './apply.js';
+export { engineDirectories } from './engine-directories.js';
+export { type ApplyDeps, type ApplyInput, type ApplyProgress, applyPlan } from './executor.js';
 export type { ApplyResult, ItemResult, ItemStatus } from './result.js';
+export { type ApplyEvent, MAX_RUNS, transition } from './transitions.js';

@@ -1,8 +1,7 @@
 import type { Engine } from '../engine/index.js';
-import type { Model } from '../model/index.js';
+import type { Model, ResolvedExport } from '../model/index.js';
 import type { ExportRunAction } from '../plan/index.js';
-import type { Export } from '../schema/index.js';
-import type { ExportRun, ResourceData } from '../state/index.js';
+import type { ExportRun } from '../state/index.js';
 
 /** What `limits.maxRows` says about a run that would exceed it; undefined when within the limit. */
 export interface RowLimitExceeded {
@@ -18,7 +17,7 @@ export interface RowLimitExceeded {
 export async function checkRowLimit(
   engine: Engine,
   model: Model,
-  exp: { name: string; config: Export },
+  exp: { name: string; config: ResolvedExport },
   window: { now: Date; sinceSeq: number; untilSeq: number },
 ): Promise<RowLimitExceeded | undefined> {
   const limits = exp.config.limits;
@@ -26,7 +25,7 @@ export async function checkRowLimit(
   const { countExportRows, resolveExportSpec } = await import('../engine/index.js');
   const rows = await countExportRows(engine, resolveExportSpec(model, exp), window);
   if (rows <= limits.maxRows) return undefined;
-  const action = limits.onExceed ?? 'warn';
+  const action = limits.onExceed;
   return {
     action,
     rows,
@@ -34,9 +33,13 @@ export async function checkRowLimit(
   };
 }
 
-/** The run recorded for `onExceed: skip`: nothing published, the count and the reason kept. */
-export function skippedRun(a: ExportRunAction, limit: RowLimitExceeded, configHash: string): ExportRun {
-  const at = new Date().toISOString();
+/** The run recorded for `onExceed: skip` at `at`: nothing published, the count and the reason kept. */
+export function skippedRun(
+  a: ExportRunAction,
+  limit: RowLimitExceeded,
+  dataHash: string,
+  at: string,
+): ExportRun {
   return {
     runId: a.runId,
     status: 'skipped',
@@ -48,13 +51,6 @@ export function skippedRun(a: ExportRunAction, limit: RowLimitExceeded, configHa
     bytes: 0,
     manifest: '',
     reason: limit.reason,
-    configHash,
+    dataHash,
   };
-}
-
-/** `every: Nh` slots are anchored to the first run (succeeded or skipped) under that interval. */
-export function anchorSchedule(d: ResourceData, config: Export, at: string): void {
-  const schedule = config.schedule;
-  if (schedule !== undefined && 'every' in schedule && d.scheduleAnchor?.every !== schedule.every)
-    d.scheduleAnchor = { every: schedule.every, at };
 }

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
-import { engineDirectories } from '../apply/index.js';
+import { type ApplyDeps, engineDirectories } from '../apply/index.js';
+import { openDestination } from '../destinations/index.js';
 import type { Engine } from '../engine/index.js';
 import type { Model } from '../model/index.js';
 import { openWarehouse, projectLayout } from '../project/layout.js';
@@ -17,4 +18,13 @@ export async function openProjectEngine(
   await Promise.all(dirs.map((d) => mkdir(d, { recursive: true })));
   const layout = projectLayout(root, model.project?.config);
   return openWarehouse(layout, options.draft === true ? 'draft' : 'read-write', dirs);
+}
+
+/** What apply and run execute through: the project's warehouse, its destinations, the wall clock. */
+export function projectApplyDeps(root: string, model: Model, options: { draft?: boolean } = {}): ApplyDeps {
+  return {
+    openEngine: () => openProjectEngine(root, model, options),
+    destination: (connection) => openDestination(root, connection),
+    clock: () => new Date(),
+  };
 }

@@ -16,9 +16,12 @@ async function fsyncPath(path: string): Promise<void> {
 /** A folder on local disk: link or copy to a temp name beside the target, fsync, rename over it, fsync the folder. */
 export class LocalDestination implements Destination {
   readonly root: string;
+  /** Keys are described relative to this folder (the project root; default the working directory). */
+  private readonly describeFrom: string;
 
-  constructor(root: string) {
+  constructor(root: string, describeFrom: string = process.cwd()) {
     this.root = resolve(root);
+    this.describeFrom = describeFrom;
   }
 
   private target(key: string): string {
@@ -30,7 +33,7 @@ export class LocalDestination implements Destination {
   }
 
   describe(key: string): string {
-    return relative(process.cwd(), this.target(key)) || '.';
+    return relative(this.describeFrom, this.target(key)) || '.';
   }
 
   async put(key: string, sourceFile: string): Promise<void> {

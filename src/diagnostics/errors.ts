@@ -50,3 +50,13 @@ export function errorToText(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   return `internal error: ${message}\n  hint: this is a bug in outflow; rerun with --debug for details and report it`;
 }
+
+/** The stable code of an error: the OutflowError's, or `internal` for anything else. */
+export function errorCode(err: unknown): string {
+  return err instanceof OutflowError ? err.code : 'internal';
+}
+
+/** The one-line message of any thrown value. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

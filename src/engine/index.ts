@@ -30,6 +30,7 @@ export {
 } from './expression.js';
 export {
   dropDataset,
+  ensureDataset,
   type IngestFile,
   type IngestFileResult,
   type IngestFlow,

@@ -199,6 +199,15 @@ export async function ingestFiles(
   }
 }
 
+/**
+ * Creates a dataflow's table, empty, when it does not exist yet: an export or audience of a
+ * dataflow that has ingested nothing reads no rows instead of failing on a missing table.
+ */
+export async function ensureDataset(engine: Engine, flow: IngestFlow): Promise<void> {
+  const q = createDatasetSql(flow.name, flow.config, false);
+  await engine.run(q.sql, q.params);
+}
+
 /** Drops a dataflow's table (when the dataflow is deleted or replaced). */
 export async function dropDataset(engine: Engine, flowName: string): Promise<void> {
   const q = dropDatasetSql(flowName);

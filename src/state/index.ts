@@ -20,6 +20,7 @@ export type {
   ResourceAddress,
   ResourceData,
   ResourceState,
+  RunError,
   ScheduleAnchor,
   StateBackend,
   StateDocument,

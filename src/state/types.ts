@@ -35,7 +35,7 @@ export interface ResourceData {
   ingestSeq?: number;
   /** Exports: the last ingestion sequence number delivered by a successful run. */
   watermark?: Watermark;
-  /** Exports: recent runs, oldest first. */
+  /** Exports and activations: recent runs and syncs (succeeded, failed, skipped), oldest first. */
   runs?: ExportRun[];
   /** Exports: a run that started publishing and was not recorded as succeeded; retried as is. */
   pendingRun?: PendingRun;
@@ -90,8 +90,17 @@ export interface ExportRun {
   manifest: string;
   /** Why the run failed or was skipped, or a warning it ran with (limits.maxRows exceeded). */
   reason?: string;
-  /** Hash of the export config the run was made under (`once` runs again when it changes). */
+  /** Legacy (before 0.2): hash of the raw export config; runs now record `dataHash`. */
   configHash?: string;
+  /** Data fingerprint of the normalised config the run was made under (`once` runs again when it changes). */
+  dataHash?: string;
+  /** Failed runs: the error's code and message (never a secret). */
+  error?: RunError;
+}
+
+export interface RunError {
+  code: string;
+  message: string;
 }
 
 export interface ExportRunFile {

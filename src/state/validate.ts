@@ -14,9 +14,10 @@ const MAX_PROBLEMS = 5;
 
 let compiled: ValidateFunction<StateDocument> | undefined;
 
-// Precompiled by scripts/build-validators.mjs (ajv standalone), so a plan does not compile the
-// schema on every start; compiled here when missing (tests running from src/ before a build).
-const PRECOMPILED = fileURLToPath(new URL('../../dist/state/state-validator.gen.cjs', import.meta.url));
+// Precompiled beside the built module by scripts/build-validators.mjs (ajv standalone), so a plan
+// does not compile the schema on every start. Code running from src/ (tests) has none beside it
+// and compiles the current schema, never a stale build's.
+const PRECOMPILED = fileURLToPath(new URL('./state-validator.gen.cjs', import.meta.url));
 
 function validator(): ValidateFunction<StateDocument> {
   if (compiled === undefined && existsSync(PRECOMPILED)) {

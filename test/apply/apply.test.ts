@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
@@ -101,7 +109,7 @@ describe('outflow apply', () => {
     expect(loser.stderr).toMatch(/error\[state-locked\]: state is locked by apply \(.+ pid \d+/);
   });
 
-  it('an unreadable stream file stops apply with a clear error after saving what was done', async () => {
+  it('an unreadable stream file fails its ingest; what depends on it is skipped and named, the rest is done', async () => {
     const dir = makeProject();
     writeFileSync(
       join(dir, 'data', 'events', 'events-002.ndjson'),
@@ -110,10 +118,98 @@ describe('outflow apply', () => {
     const res = await runCli(['-C', dir, 'apply', '--auto-approve', '--now', NOW]);
     expect(res.code).toBe(1);
     expect(res.stdout).toMatch(/✗ ingest Dataflow\/events: .*events-002\.ndjson/);
-    expect(res.stderr).toMatch(/Apply stopped: \d+ of \d+ items done \(saved in state\); not done:/);
+    expect(res.stderr).toMatch(
+      /Apply finished with 1 failure: \d+ of \d+ items done \(saved in state\); not done:/,
+    );
+    expect(res.stderr).toMatch(/error\[ingest-unreadable-file\]/);
+    // Both exports read the events (one through its audience): skipped, each naming the failed ingest.
+    expect(res.stderr).toMatch(
+      /· export Export\/buyers_daily: skipped: depends on ingest Dataflow\/events, which failed/,
+    );
+    expect(res.stderr).toMatch(
+      /· export Export\/events_out: skipped: depends on ingest Dataflow\/events, which failed/,
+    );
     const state = JSON.parse(readFileSync(join(dir, '.outflow', 'state.json'), 'utf8'));
     expect(state.resources['Dataflow/users'].data.ingestSeq).toBeGreaterThan(0);
     expect(state.resources['Export/events_out'].data?.runs).toBeUndefined();
+  });
+
+  it('an export apply cannot publish fails alone: other exports run, the failure is on record', async () => {
+    const dir = makeProject();
+    // A second destination that this version cannot publish to, used by events_out only.
+    writeFileSync(
+      join(dir, 'flows', 'connections.yaml'),
+      `${readFileSync(join(dir, 'flows', 'connections.yaml'), 'utf8')}---
+kind: Connection
+name: bucket
+type: s3
+bucket: exports
+region: eu-west-1
+`,
+    );
+    const exports = readFileSync(join(dir, 'flows', 'exports.yaml'), 'utf8');
+    // buyers_daily runs first: its failure must not stop events_out.
+    writeFileSync(
+      join(dir, 'flows', 'exports.yaml'),
+      exports.replace('destination: local_out', 'destination: bucket'),
+    );
+    const res = await runCli(['-C', dir, 'apply', '--auto-approve', '--now', NOW]);
+    expect(res.code, res.stderr).toBe(1);
+    expect(res.stderr).toMatch(/✗ export Export\/buyers_daily\n\s+error\[destination-not-supported\]/);
+    // The independent export ran and published.
+    expect(
+      files(join(dir, 'out')).filter((f) => f.startsWith('events_out/') && f.includes('_manifest-')),
+    ).toHaveLength(1);
+    const state = JSON.parse(readFileSync(join(dir, '.outflow', 'state.json'), 'utf8'));
+    const runs = state.resources['Export/buyers_daily'].data.runs;
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ status: 'failed', error: { code: 'destination-not-supported' } });
+    expect(state.resources['Export/events_out'].data.runs[0].status).toBe('succeeded');
+    // status shows the last outcome with its error; runs lists the failure.
+    const status = await runCli(['-C', dir, 'status', '--now', NOW]);
+    expect(status.stdout).toMatch(/buyers_daily\s.*\sfailed\s/);
+    expect(status.stdout).toMatch(
+      /buyers_daily: failed: error\[destination-not-supported\]: destination "bucket" \(type: s3\)/,
+    );
+    const history = await runCli(['-C', dir, 'runs', 'buyers_daily']);
+    expect(history.stdout).toMatch(/failed .*error\[destination-not-supported\]/);
+  });
+
+  it('a dataflow with no stream files yet exports an empty run instead of a raw engine error', async () => {
+    const dir = makeProject();
+    rmSync(join(dir, 'data', 'events'), { recursive: true });
+    const res = await runCli(['-C', dir, 'apply', '--auto-approve', '--now', NOW]);
+    expect(res.code, `${res.stdout}\n${res.stderr}`).toBe(0);
+    expect(`${res.stdout}${res.stderr}`).not.toMatch(/Catalog Error|does not exist/);
+    const manifest = files(join(dir, 'out')).find(
+      (f) => f.startsWith('events_out/') && f.includes('_manifest-'),
+    );
+    expect(JSON.parse(readFileSync(join(dir, 'out', manifest!), 'utf8'))).toMatchObject({
+      rows: 0,
+      files: [],
+    });
+  });
+
+  it('--target creates and runs what the target depends on (fresh project)', async () => {
+    const dir = makeProject();
+    const res = await runCli([
+      '-C',
+      dir,
+      'apply',
+      '--auto-approve',
+      '--now',
+      NOW,
+      '--target',
+      'Export/events_out',
+    ]);
+    expect(res.code, `${res.stdout}\n${res.stderr}`).toBe(0);
+    expect(res.stdout).toMatch(/create Dataflow\/events/);
+    expect(res.stdout).not.toMatch(/Dataflow\/users/);
+    expect(res.stdout).not.toMatch(/Catalog Error/);
+    expect(files(join(dir, 'out')).some((f) => f.startsWith('events_out/') && f.includes('_manifest-'))).toBe(
+      true,
+    );
+    expect(files(join(dir, 'out')).some((f) => f.startsWith('buyers_daily/'))).toBe(false);
   });
 });
 

@@ -2,13 +2,14 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { applyPlan } from '../../apply/index.js';
 import { findProjectRoot } from '../../config/index.js';
-import { errorToText, OutflowError } from '../../diagnostics/index.js';
+import { OutflowError } from '../../diagnostics/index.js';
 import { diff, hasChanges, type Plan } from '../../plan/index.js';
-import { renderText } from '../../render/index.js';
+import { planView } from '../../render/index.js';
 import { acquireLock, emptyState, type StateLock } from '../../state/index.js';
+import { applyReport } from '../apply-report.js';
 import type { CommandContext } from '../context.js';
 import { loadCheckedProject } from '../load-checked-project.js';
-import { openProjectEngine } from '../open-project-engine.js';
+import { projectApplyDeps } from '../open-project-engine.js';
 import { createProgress } from '../progress.js';
 import { loadSavedPlan } from '../saved-plan.js';
 import { stateLocation } from '../state-location.js';
@@ -21,6 +22,8 @@ export interface ApplyOptions {
   target?: string[];
   now?: string;
   draft?: boolean;
+  /** False: do not print the plan first (`watch --draft` has just shown it). Default true. */
+  showPlan?: boolean;
 }
 
 async function confirm(ctx: CommandContext): Promise<boolean> {
@@ -78,7 +81,7 @@ export async function applyCommand(
         observed,
       );
     }
-    ctx.output.out(renderText(plan, { color: ctx.output.color }).replace(/\n$/, ''));
+    if (options.showPlan !== false) ctx.output.out(planView('text', { color: ctx.output.color }).plan(plan));
     if (plan.problems.length > 0) return 1;
     if (!hasChanges(plan)) return 0;
     if (planFile === undefined && !draft && options.autoApprove !== true && !(await confirm(ctx))) {
@@ -95,27 +98,22 @@ export async function applyCommand(
         now,
         version: OUTFLOW_VERSION,
         streamFiles: observed.streamFiles ?? {},
-        sampleRows: draft ? (model.project?.config.sampleRows ?? 1000) : undefined,
+        sampleRows: draft
+          ? (model.project?.config.sampleRows ?? 1000) /* no Project: the schema default */
+          : undefined,
         progress: await createProgress(ctx.output),
       },
-      () => openProjectEngine(root, model, { draft }),
+      projectApplyDeps(root, model, { draft }),
     );
-    const done = result.items.filter((i) => i.status === 'succeeded').length;
-    if (result.error === undefined) {
-      ctx.output.out(
-        `\nApply complete${draft ? ' (draft: state untouched, files under _draft/)' : ''}: ${done} of ${result.items.length} items done.`,
-      );
-      return 0;
-    }
-    const notDone = result.items
-      .filter((i) => i.status !== 'succeeded')
-      .map((i) => `  ${i.status === 'failed' ? '✗' : '·'} ${i.item}`);
-    // The failed item's error follows with its code and hint (or as an internal error).
-    ctx.output.err(
-      `\nApply stopped: ${done} of ${result.items.length} items done (saved in state); not done:\n${notDone.join('\n')}\n${errorToText(result.error)}`,
+    const report = applyReport(
+      result,
+      'Apply',
+      draft ? ' (draft: state untouched, files under _draft/)' : '',
     );
+    if (report.out !== undefined) ctx.output.out(report.out);
+    if (report.err !== undefined) ctx.output.err(report.err);
     if (ctx.debug && result.error instanceof Error && result.error.stack) ctx.output.err(result.error.stack);
-    return 1;
+    return result.error === undefined ? 0 : 1;
   } finally {
     await lock?.release();
   }

@@ -1,6 +1,6 @@
 import { applyPlan } from '../../apply/index.js';
 import { findProjectRoot } from '../../config/index.js';
-import { closest, errorToText, OutflowError } from '../../diagnostics/index.js';
+import { closest, OutflowError } from '../../diagnostics/index.js';
 import type { Model } from '../../model/index.js';
 import {
   activationDueInput,
@@ -15,12 +15,13 @@ import {
   scheduleDue,
   selectRunActions,
 } from '../../plan/index.js';
-import { renderText, skippedStreamFileNotes } from '../../render/index.js';
+import { planView, reasonText, skippedStreamFileNotes } from '../../render/index.js';
 import type { StateDocument } from '../../state/index.js';
 import { acquireLock } from '../../state/index.js';
+import { applyReport } from '../apply-report.js';
 import type { CommandContext } from '../context.js';
 import { loadCheckedProject } from '../load-checked-project.js';
-import { openProjectEngine } from '../open-project-engine.js';
+import { projectApplyDeps } from '../open-project-engine.js';
 import { createProgress } from '../progress.js';
 import { stateLocation } from '../state-location.js';
 import { listStreamFiles, withSkippedStreamFiles } from '../stream-files.js';
@@ -77,7 +78,7 @@ export async function runCommand(ctx: CommandContext, names: string[], options: 
     }
     if (plan.resourceChanges.some((c) => c.action !== 'no-op')) {
       const changesOnly = { ...plan, dataActions: [], summary: { ...plan.summary, dataActions: 0 } };
-      ctx.output.out(renderText(changesOnly, { color: ctx.output.color }).replace(/\n$/, ''));
+      ctx.output.out(planView('text', { color: ctx.output.color }).plan(changesOnly));
       ctx.output.err(
         '✗ the YAML differs from what was applied (changes above): run executes the applied config; run outflow plan / outflow apply first',
       );
@@ -95,7 +96,7 @@ export async function runCommand(ctx: CommandContext, names: string[], options: 
       ctx.output.out(due ? 'Nothing due.' : 'Nothing to run.');
       return 0;
     }
-    for (const a of chosen) ctx.output.out(`→ ${label(a)}: ${a.reason}`);
+    for (const a of chosen) ctx.output.out(`→ ${label(a)}: ${reasonText(a.reason)}`);
     const runPlan: Plan = {
       ...plan,
       resourceChanges: [],
@@ -114,18 +115,13 @@ export async function runCommand(ctx: CommandContext, names: string[], options: 
         streamFiles: observed.streamFiles ?? {},
         progress: await createProgress(ctx.output),
       },
-      () => openProjectEngine(root, model),
+      projectApplyDeps(root, model),
     );
-    const done = result.items.filter((i) => i.status === 'succeeded').length;
-    if (result.error === undefined) {
-      ctx.output.out(`Run complete: ${done} of ${result.items.length} items done.`);
-      return 0;
-    }
-    ctx.output.err(
-      `✗ run stopped: ${done} of ${result.items.length} items done (saved in state)\n${errorToText(result.error)}`,
-    );
+    const report = applyReport(result, 'Run');
+    if (report.out !== undefined) ctx.output.out(report.out.trimStart());
+    if (report.err !== undefined) ctx.output.err(report.err.trimStart());
     if (ctx.debug && result.error instanceof Error && result.error.stack) ctx.output.err(result.error.stack);
-    return 1;
+    return result.error === undefined ? 0 : 1;
   } finally {
     await lock.release();
   }
@@ -177,7 +173,7 @@ function notRunLines(
     const decision = scheduleDue(input);
     const next = nextDue(input);
     const when = next === undefined ? '' : `; next ${formatTime(next.toISOString())}`;
-    lines.push(`· ${node.address}: ${decision.reason}${when}`);
+    lines.push(`· ${node.address}: ${reasonText(decision.reason)}${when}`);
   }
   return lines;
 }

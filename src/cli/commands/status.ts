@@ -45,7 +45,7 @@ export async function statusCommand(ctx: CommandContext, options: StatusOptions)
   return 0;
 }
 
-/** `outflow runs NAME`: an export's run history, oldest first, with each run's manifest. */
+/** `outflow runs NAME`: an export's runs or an activation's syncs, oldest first: manifests, failures and their errors. */
 export async function runsCommand(
   ctx: CommandContext,
   name: string,
@@ -54,11 +54,15 @@ export async function runsCommand(
   const loaded = await load(ctx);
   if (loaded === undefined) return 1;
   const { root, model, state } = loaded;
-  const exp = model.resources.Export.get(name.replace(/^Export\//, ''));
+  const bare = name.replace(/^(Export|Activation)\//, '');
+  const exp =
+    (name.startsWith('Activation/') ? undefined : model.resources.Export.get(bare)) ??
+    model.resources.Activation.get(bare);
   if (exp === undefined) {
-    const near = closest(name, model.resources.Export.keys());
-    throw new OutflowError('unknown-name', `no export named "${name}"`, {
-      hint: near === undefined ? 'outflow status lists the exports' : `did you mean "${near}"?`,
+    const near = closest(name, [...model.resources.Export.keys(), ...model.resources.Activation.keys()]);
+    throw new OutflowError('unknown-name', `no export or activation named "${name}"`, {
+      hint:
+        near === undefined ? 'outflow status lists the exports and activations' : `did you mean "${near}"?`,
     });
   }
   const runs = state?.resources[exp.address]?.data?.runs ?? [];
@@ -84,11 +88,13 @@ export async function runsCommand(
     String(r.rows),
     String(r.files.length),
     formatBytes(r.bytes),
-    r.status === 'skipped'
-      ? `(none: ${r.reason ?? 'skipped'})`
-      : r.manifest === ''
-        ? '(none: manifest: false)'
-        : where(r.manifest),
+    r.status === 'failed'
+      ? `(none: failed: error[${r.error?.code ?? 'unknown'}]: ${r.error?.message ?? r.reason ?? ''})`
+      : r.status === 'skipped'
+        ? `(none: ${r.reason ?? 'skipped'})`
+        : r.manifest === ''
+          ? '(none: manifest: false)'
+          : where(r.manifest),
   ]);
   ctx.output.out(
     [`${exp.address}: ${runs.length} run${runs.length === 1 ? '' : 's'}`, '', ...table(header, cells)].join(

@@ -1,0 +1,97 @@
+// Apply as pure state transitions: (state, event) → next state. No I/O, no clock: every time
+// comes in the event. The executor (executor.ts) does the work and records each step here.
+import { type ResourceChange, recordApplied } from '../plan/index.js';
+import type {
+  ExportRun,
+  IngestedFile,
+  PendingRun,
+  ResourceData,
+  ScheduleAnchor,
+  StateDocument,
+} from '../state/index.js';
+
+/** How many runs a resource keeps in state (oldest dropped first). */
+export const MAX_RUNS = 100;
+
+/** What happened, as apply records it. */
+export type ApplyEvent =
+  /** A resource change (create, update, replace, delete) was applied. */
+  | { type: 'resourceApplied'; change: ResourceChange; at: Date }
+  /** A dataflow ingested `files`; `overwrite` replaces the list of ingested files. */
+  | { type: 'ingested'; address: string; files: IngestedFile[]; lastSeq: number; overwrite: boolean }
+  /** An export run is about to publish: a crash from here on is retried with the same run. */
+  | { type: 'runPending'; address: string; pending: PendingRun }
+  /** A run's files (and manifest) are published; `watermark` set for incremental runs. */
+  | {
+      type: 'runPublished';
+      address: string;
+      run: ExportRun;
+      watermark?: { seq: number; at: string };
+      /** The export's `every` interval, which the first run under it anchors. */
+      every?: string;
+    }
+  /** A run was not made (limits.maxRows with onExceed: skip). */
+  | { type: 'runSkipped'; address: string; run: ExportRun; every?: string }
+  /** A run or sync failed; an interrupted run stays pending, so the next apply retries it as is. */
+  | { type: 'runFailed'; address: string; run: ExportRun };
+
+/** The state after `event`. The input state is not changed. */
+export function transition(state: StateDocument, event: ApplyEvent): StateDocument {
+  switch (event.type) {
+    case 'resourceApplied':
+      return recordApplied(state, event.change, event.at);
+    case 'ingested':
+      return withData(state, event.address, (d) => ({
+        ...d,
+        ingestedFiles: event.overwrite ? event.files : [...(d.ingestedFiles ?? []), ...event.files],
+        ingestSeq: Math.max(d.ingestSeq ?? 0, event.lastSeq),
+      }));
+    case 'runPending':
+      return withData(state, event.address, (d) => ({ ...d, pendingRun: event.pending }));
+    case 'runPublished':
+      return withData(state, event.address, (d) => {
+        const { pendingRun: _done, ...rest } = d;
+        return {
+          ...rest,
+          runs: appendRun(d.runs, event.run),
+          ...(event.watermark === undefined ? {} : { watermark: event.watermark }),
+          ...anchored(d, event.every, event.run.window.to),
+        };
+      });
+    case 'runSkipped':
+      return withData(state, event.address, (d) => ({
+        ...d,
+        runs: appendRun(d.runs, event.run),
+        ...anchored(d, event.every, event.run.window.to),
+      }));
+    case 'runFailed':
+      return withData(state, event.address, (d) => ({ ...d, runs: appendRun(d.runs, event.run) }));
+  }
+}
+
+/** The run's `every` anchor: slots are the first run under an interval plus k·N hours. */
+function anchored(
+  d: ResourceData,
+  every: string | undefined,
+  at: string,
+): { scheduleAnchor?: ScheduleAnchor } {
+  if (every === undefined || d.scheduleAnchor?.every === every) return {};
+  return { scheduleAnchor: { every, at } };
+}
+
+function appendRun(runs: ExportRun[] | undefined, run: ExportRun): ExportRun[] {
+  return [...(runs ?? []), run].slice(-MAX_RUNS);
+}
+
+function withData(
+  state: StateDocument,
+  address: string,
+  update: (data: ResourceData) => ResourceData,
+): StateDocument {
+  const resource = state.resources[address];
+  if (resource === undefined) throw new Error(`apply: ${address} is not in state (it must be applied first)`);
+  return {
+    ...state,
+    resources: { ...state.resources, [address]: { ...resource, data: update(resource.data ?? {}) } },
+  };
+}
