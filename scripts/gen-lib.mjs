@@ -55,15 +55,17 @@ export function bundleSchema() {
  * The defs without `allOf: [{if, then}]` parts that only declare conditional defaults: they do
  * not change the shape, and json-schema-to-typescript would turn them into an index signature.
  */
-function withoutConditionalDefaults(defs) {
-  return Object.fromEntries(
-    Object.entries(defs).map(([name, def]) => {
-      if (!Array.isArray(def.allOf)) return [name, def];
-      const allOf = def.allOf.filter((part) => !(part.if && part.then));
-      const { allOf: _, ...rest } = def;
-      return [name, allOf.length === 0 ? rest : { ...rest, allOf }];
-    }),
-  );
+function withoutConditionalDefaults(node) {
+  if (Array.isArray(node)) return node.map(withoutConditionalDefaults);
+  if (node === null || typeof node !== 'object') return node;
+  const out = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k === 'allOf' && Array.isArray(v)) {
+      const kept = v.filter((part) => !(part.if && part.then)).map(withoutConditionalDefaults);
+      if (kept.length > 0) out.allOf = kept;
+    } else out[k] = withoutConditionalDefaults(v);
+  }
+  return out;
 }
 
 export async function generateTypes(bundle) {

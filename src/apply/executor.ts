@@ -49,8 +49,8 @@ export interface ApplyInput {
 export interface ApplyDeps {
   /** Opens the warehouse; called at most once, on the first item that needs it, and closed at the end. */
   openEngine(): Promise<Engine>;
-  /** Where an export's files go; throws an OutflowError (with a code) when apply cannot publish there. */
-  destination(connection: ResourceNode<'Connection'>): Destination;
+  /** Where an export's files go; rejects with an OutflowError (with a code) when apply cannot publish there. */
+  destination(connection: ResourceNode<'Connection'>): Promise<Destination>;
   /** Wall-clock time, for when runs started and finished and when state was written. */
   clock(): Date;
 }
@@ -86,6 +86,16 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
     await input.backend.write(state);
   };
   const data = (address: string): ResourceData => state.resources[address]?.data ?? {};
+  // One destination per connection for the whole apply (sftp sessions, sockets), closed at the end.
+  const destinations = new Map<string, Promise<Destination>>();
+  const openedDestination = (conn: ResourceNode<'Connection'>): Promise<Destination> => {
+    let d = destinations.get(conn.name);
+    if (d === undefined) {
+      d = deps.destination(conn);
+      destinations.set(conn.name, d);
+    }
+    return d;
+  };
 
   async function runIngest(a: IngestAction): Promise<string> {
     const flow = input.model.resources.Dataflow.get(nameOf(a.address))!;
@@ -136,7 +146,7 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
   async function runExport(a: ExportRunAction): Promise<string> {
     const exp = input.model.resources.Export.get(nameOf(a.address))!;
     const conn = input.model.resources.Connection.get(exp.config.destination)!;
-    const destination = deps.destination(conn);
+    const destination = await openedDestination(conn);
     const d = data(a.address);
     const dataHash = exportDataHash(exp.config);
     const schedule = exp.config.schedule;
@@ -345,6 +355,7 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
     return firstError === undefined ? { items } : { items, error: firstError };
   } finally {
     await engine?.close();
+    for (const d of destinations.values()) await d.then((x) => x.close()).catch(() => undefined);
   }
 }
 

@@ -24,7 +24,7 @@ export async function openProjectEngine(
 export function projectApplyDeps(root: string, model: Model, options: { draft?: boolean } = {}): ApplyDeps {
   return {
     openEngine: () => openProjectEngine(root, model, options),
-    destination: (connection) => openDestination(root, connection),
+    destination: (connection) => openDestination(connection, { root, env: process.env }),
     clock: () => new Date(),
   };
 }

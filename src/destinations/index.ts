@@ -1,4 +1,6 @@
-export type { Destination, PublicationManifest } from './destination.js';
+export { prefixedKey, resolveCredential, type SecretContext } from './credentials.js';
+export type { Destination, PublicationManifest, StoredObject } from './destination.js';
 export { LocalDestination } from './local.js';
-export { openDestination } from './open.js';
+export { type ConnectionOf, openDestination } from './open.js';
+export { type FailureKind, isTransient, type RetryOptions, withRetry } from './retry.js';
 export { manifestKey, type PublishedRun, type PublishOptions, publishRun } from './publish.js';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, link, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { OutflowError } from '../diagnostics/index.js';
-import type { Destination } from './destination.js';
+import type { Destination, StoredObject } from './destination.js';
 
 async function fsyncPath(path: string): Promise<void> {
   const fh = await open(path, 'r');
@@ -61,4 +61,45 @@ export class LocalDestination implements Destination {
       throw err;
     }
   }
+
+  async download(key: string, targetFile: string): Promise<void> {
+    try {
+      await copyFile(this.target(key), targetFile);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new OutflowError('object-not-found', `${this.describe(key)} does not exist`);
+      throw err;
+    }
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    const out: StoredObject[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
+      }
+      for (const e of entries) {
+        const abs = join(dir, e.name);
+        if (e.isDirectory()) await walk(abs);
+        else if (e.isFile() && !e.name.endsWith('.partial')) {
+          const key = relative(this.root, abs).split(sep).join('/');
+          if (!key.startsWith(prefix)) continue;
+          const s = await stat(abs);
+          out.push({ key, size: s.size, version: String(s.mtimeMs) });
+        }
+      }
+    };
+    await walk(this.root);
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.target(key), { force: true });
+  }
+
+  async close(): Promise<void> {}
 }

@@ -1,19 +1,39 @@
 import { resolve } from 'node:path';
-import { OutflowError } from '../diagnostics/index.js';
 import type { ResourceNode } from '../model/index.js';
+import type { SecretContext } from './credentials.js';
 import type { Destination } from './destination.js';
 import { LocalDestination } from './local.js';
 
 /**
- * The destination a Connection names, for the project at `root`. This version publishes to
- * `local` only; any other type fails that export (and only that export) with a clear error.
+ * The destination a Connection names, for the project at `context.root`. Each store's module
+ * (and its SDK) is loaded only here, when a command really talks to that store.
  */
-export function openDestination(root: string, connection: ResourceNode<'Connection'>): Destination {
+export async function openDestination(
+  connection: ResourceNode<'Connection'>,
+  context: SecretContext,
+): Promise<Destination> {
   const c = connection.config;
-  if (c.type === 'local') return new LocalDestination(resolve(root, c.root), root);
-  throw new OutflowError(
-    'destination-not-supported',
-    `destination "${connection.name}" (type: ${c.type}) is not a local connection; this version publishes to local connections only`,
-    { hint: 'use a Connection with type: local for now' },
-  );
+  switch (c.type) {
+    case 'local':
+      return new LocalDestination(resolve(context.root, c.root), context.root);
+    case 's3':
+      return (await import('./s3.js')).openS3Destination(connection.name, c, context);
+    case 'gcs':
+      return (await import('./gcs.js')).openGcsDestination(connection.name, c, context);
+    case 'azure':
+      return (await import('./azure.js')).openAzureDestination(connection.name, c, context);
+    case 'sftp':
+      return (await import('./sftp.js')).openSftpDestination(connection.name, c, context);
+    case 'webhook': {
+      const { OutflowError } = await import('../diagnostics/index.js');
+      throw new OutflowError(
+        'wrong-destination-type',
+        `connection "${connection.name}" is a webhook: it receives activations, not files`,
+        { hint: 'export files to a local, s3, gcs, azure or sftp connection' },
+      );
+    }
+  }
 }
+
+/** A Connection's config of one type (the model's, defaults resolved). */
+export type ConnectionOf<T extends string> = Extract<ResourceNode<'Connection'>['config'], { type: T }>;

@@ -209,9 +209,13 @@ export interface S3Connection {
    */
   region: string;
   /**
-   * Custom endpoint URL for S3-compatible services (path-style addressing is used).
+   * Custom endpoint URL for S3-compatible services (MinIO, Ceph, a local s3rver); path-style addressing is then the default.
    */
   endpoint?: string;
+  /**
+   * Address buckets as `endpoint/bucket/key` instead of `bucket.endpoint/key`. Default true when `endpoint` is set, false for AWS.
+   */
+  forcePathStyle?: boolean;
   /**
    * Access key id (literal or reference). Omit to use the SDK default credential chain.
    */
@@ -373,9 +377,13 @@ export interface SftpConnection {
    */
   privateKey?: string;
   /**
-   * A known_hosts line or file reference used to verify the server key (recommended).
+   * OpenSSH `known_hosts` lines (`host key-type base64`, including the `[host]:port` form and hashed `|1|…` hosts), or `${file:path}` to such a file; the server's host key must match one of them.
    */
   knownHosts?: string;
+  /**
+   * Accept any host key when `knownHosts` is not given (default false: an unknown host is refused). A host key that does not match `knownHosts` is always refused.
+   */
+  allowUnknownHost?: boolean;
 }
 /**
  * An HTTP endpoint receiving audience membership (activations).

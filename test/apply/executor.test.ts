@@ -114,7 +114,7 @@ describe('applyPlan (injected engine, destination and clock)', () => {
           opened.push('engine');
           return fakeEngine(/ds_d1/);
         },
-        destination: (c) => {
+        destination: async (c) => {
           throw new OutflowError('destination-not-supported', `cannot publish to ${c.name}`);
         },
         clock: () => clockAt,
