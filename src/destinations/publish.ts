@@ -13,6 +13,8 @@ export interface PublishOptions {
   directory: string;
   /** false (export `manifest: false`): the data files only, no manifest. Default true. */
   manifest?: boolean;
+  /** Bytes of each data file sent so far (progress on a terminal, throughput in CI logs). */
+  onProgress?: (file: string, sent: number, total: number) => void;
 }
 
 export interface PublishedRun {
@@ -41,7 +43,18 @@ export async function publishRun(
 ): Promise<PublishedRun> {
   const prefix = options.prefix ?? '';
   for (const file of manifest.files) {
-    await destination.put(posix.join(prefix, file.name), join(stagingDir, ...file.name.split('/')));
+    let half = false;
+    await destination.put(
+      posix.join(prefix, file.name),
+      join(stagingDir, ...file.name.split('/')),
+      (sent) => {
+        if (!half && sent * 2 >= file.bytes && sent < file.bytes) {
+          half = true;
+          crashPoint('publish.mid-upload');
+        }
+        options.onProgress?.(file.name, sent, file.bytes);
+      },
+    );
     crashPoint('publish.file');
   }
   const directory = [prefix, options.directory].filter((p) => p !== '').join('/');

@@ -19,6 +19,8 @@ export const CRASH_POINTS = [
   'ingest.committed',
   /** An export run is recorded as pending in state, nothing of it published yet. */
   'export.pending-saved',
+  /** Half of a data file's bytes are sent to the store (an upload interrupted half-way). */
+  'publish.mid-upload',
   /** One data file of a run is published (the manifest is not). */
   'publish.file',
   /** A run's manifest is published, the run not yet recorded in state. */

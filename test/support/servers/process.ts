@@ -29,7 +29,8 @@ export async function freePort(): Promise<number> {
 export async function waitForPort(port: number, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode} before listening`);
+    if (child.exitCode !== null)
+      throw new Error(`server exited with code ${child.exitCode} before listening`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = new Socket();
       s.once('connect', () => {
@@ -40,7 +41,8 @@ export async function waitForPort(port: number, child: ChildProcess, timeoutMs =
       s.connect(port, '127.0.0.1');
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listened on 127.0.0.1:${port} within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`nothing listened on 127.0.0.1:${port} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
