@@ -1,11 +1,18 @@
 import { mkdir, rm } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import type { Destination, PublicationManifest } from '../destinations/index.js';
 import { publishRun } from '../destinations/index.js';
 import { errorCode, errorMessage } from '../diagnostics/index.js';
 import type { Engine } from '../engine/index.js';
 import { buildGraph, durationMs, type Model, type ResourceNode } from '../model/index.js';
-import type { ActivationSyncAction, DataAction, ExportRunAction, IngestAction, Plan } from '../plan/index.js';
+import type {
+  ActivationSyncAction,
+  DataAction,
+  ExportRunAction,
+  IngestAction,
+  Plan,
+  StreamFile,
+} from '../plan/index.js';
 import { exportDataHash } from '../plan/index.js';
 import { projectLayout } from '../project/layout.js';
 import {
@@ -39,7 +46,7 @@ export interface ApplyInput {
   now: Date;
   version: string;
   /** Every stream file currently matching each dataflow (overwrite re-reads them all). */
-  streamFiles: Record<string, { path: string; size: number }[]>;
+  streamFiles: Record<string, StreamFile[]>;
   /** --draft: read at most this many rows per dataflow. */
   sampleRows?: number | undefined;
   progress: ApplyProgress;
@@ -103,44 +110,72 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
     const overwrite = flow.config.writeMode === 'overwrite';
     const listed = overwrite ? (input.streamFiles[a.address] ?? []) : a.files;
     const { ingestFiles, fingerprintStreamFile } = await import('../engine/index.js');
-    const files = await Promise.all(
-      listed.map(async (f) => ({
-        path: join(input.root, f.path),
-        rel: f.path,
-        label: f.path,
-        size: f.size,
-        // A compressed file cut short or corrupt fails here, before any of its rows count.
-        sha256: await fingerprintStreamFile(join(input.root, f.path), f.path),
-      })),
-    );
-    const firstSeq = (d.ingestSeq ?? 0) + 1;
-    const res = await ingestFiles(await getEngine(), { name: flow.name, config: flow.config }, files, {
-      firstSeq,
-      rejectDir: layout.rejectDir(flow.name),
-    });
-    const at = input.now.toISOString();
-    const perFile = new Map(res.perFile.map((p) => [p.path, p]));
-    await record({
-      type: 'ingested',
-      address: a.address,
-      overwrite,
-      lastSeq: res.lastSeq,
-      files: files.map((f) => {
-        const p = perFile.get(f.path);
-        return {
-          path: f.rel,
+    // Files in a store are downloaded (streamed) into staging first; DuckDB reads local files only.
+    const downloads = join(layout.stagingDir, 'streams', flow.name);
+    await rm(downloads, { recursive: true, force: true });
+    try {
+      const files = [];
+      for (const [i, f] of listed.entries()) {
+        let local = join(input.root, f.path);
+        if (f.connection !== undefined && f.key !== undefined) {
+          const destination = await openedDestination(input.model.resources.Connection.get(f.connection)!);
+          await mkdir(downloads, { recursive: true });
+          local = join(downloads, `${i}-${basename(f.key)}`);
+          await destination.download(f.key, local);
+        }
+        files.push({
+          path: local,
+          rel: f.path,
+          label: f.path,
           size: f.size,
-          sha256: f.sha256,
-          ingestedAt: at,
-          rows: p?.rows ?? 0,
-          rejected: p?.rejected ?? 0,
-          seqFrom: p?.seqFrom ?? firstSeq,
-          seqTo: p?.seqTo ?? firstSeq - 1,
-        };
-      }),
-    });
-    const report = res.rejectReport === undefined ? '' : relative(input.root, res.rejectReport);
-    return `${plural(res.rows, 'row')} from ${plural(files.length, 'file')}${res.rejected > 0 ? `, ${res.rejected} rejected (report: ${report})` : ''}`;
+          ...(f.version === undefined ? {} : { version: f.version }),
+          // A compressed file cut short or corrupt fails here, before any of its rows count.
+          sha256: await fingerprintStreamFile(local, f.path),
+        });
+      }
+      // A re-upload of a file already ingested (same name, same content) is recorded, not ingested again.
+      const known = new Set((d.ingestedFiles ?? []).map((f) => `${f.path}\0${f.sha256}`));
+      const repeats = overwrite ? [] : files.filter((f) => known.has(`${f.rel}\0${f.sha256}`));
+      const fresh = files.filter((f) => !repeats.includes(f));
+      const firstSeq = (d.ingestSeq ?? 0) + 1;
+      const res =
+        fresh.length === 0
+          ? { rows: 0, rejected: 0, lastSeq: d.ingestSeq ?? 0, perFile: [], rejectReport: undefined }
+          : await ingestFiles(await getEngine(), { name: flow.name, config: flow.config }, fresh, {
+              firstSeq,
+              rejectDir: layout.rejectDir(flow.name),
+            });
+      const at = input.now.toISOString();
+      const perFile = new Map(res.perFile.map((p) => [p.path, p]));
+      await record({
+        type: 'ingested',
+        address: a.address,
+        overwrite,
+        lastSeq: res.lastSeq,
+        files: files.map((f) => {
+          const p = perFile.get(f.path);
+          return {
+            path: f.rel,
+            size: f.size,
+            ...(f.version === undefined ? {} : { version: f.version }),
+            sha256: f.sha256,
+            ingestedAt: at,
+            rows: p?.rows ?? 0,
+            rejected: p?.rejected ?? 0,
+            seqFrom: p?.seqFrom ?? firstSeq,
+            seqTo: p?.seqTo ?? firstSeq - 1,
+          };
+        }),
+      });
+      const report = res.rejectReport === undefined ? '' : relative(input.root, res.rejectReport);
+      const same =
+        repeats.length === 0
+          ? ''
+          : `; ${plural(repeats.length, 'file')} re-delivered unchanged, not ingested again`;
+      return `${plural(res.rows, 'row')} from ${plural(fresh.length, 'file')}${res.rejected > 0 ? `, ${res.rejected} rejected (report: ${report})` : ''}${same}`;
+    } finally {
+      await rm(downloads, { recursive: true, force: true });
+    }
   }
 
   async function runExport(a: ExportRunAction): Promise<string> {

@@ -2,7 +2,7 @@ import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import type { Model } from '../model/index.js';
-import type { Observed, Plan, SkippedStreamFile, StreamFileSkipReason } from '../plan/index.js';
+import type { Observed, Plan, SkippedStreamFile, StreamFile, StreamFileSkipReason } from '../plan/index.js';
 
 /** The stream files of every dataflow, and the matching paths that were skipped (and why). */
 export interface StreamFileListing extends Observed {
@@ -130,4 +130,62 @@ function walk(realRoot: string, dir: string, depth: number): { files: string[]; 
     }
   }
   return out;
+}
+
+/**
+ * The stream files of dataflows that read from a Connection (`source: {connection, prefix,
+ * path}`): the store is listed under `prefix` and `path` is a glob relative to it (default every
+ * file). Each file is `connection:key` with its size and the store's version tag. Listing talks
+ * to the store, so it is async and may fail (a clear OutflowError naming the connection).
+ */
+export async function listConnectionStreamFiles(
+  root: string,
+  model: Model,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<Record<string, StreamFile[]>> {
+  const out: Record<string, StreamFile[]> = {};
+  const flows = [...model.resources.Dataflow.values()].filter(
+    (f) => f.config.source.connection !== undefined,
+  );
+  if (flows.length === 0) return out;
+  const { openDestination } = await import('../destinations/index.js');
+  for (const flow of flows) {
+    const source = flow.config.source;
+    const connection = model.resources.Connection.get(source.connection!)!;
+    const prefix = folderPrefix(source.prefix);
+    const isMatch = picomatch(source.path ?? '**', { dot: false });
+    const destination = await openDestination(connection, { root, env });
+    try {
+      const objects = await destination.list(prefix);
+      out[flow.address] = objects
+        .filter((o) => isMatch(o.key.slice(prefix.length)) && !o.key.endsWith('/'))
+        .map((o) => ({
+          path: `${connection.name}:${o.key}`,
+          size: o.size,
+          ...(o.version === undefined ? {} : { version: o.version }),
+          connection: connection.name,
+          key: o.key,
+        }));
+    } finally {
+      await destination.close();
+    }
+  }
+  return out;
+}
+
+/** `users`, `users/` and `/users/` all mean the folder `users/`; empty means the whole store. */
+function folderPrefix(prefix: string | undefined): string {
+  const p = (prefix ?? '').replace(/^\/+|\/+$/g, '');
+  return p === '' ? '' : `${p}/`;
+}
+
+/** Every dataflow's stream files now: local globs and connection stores together. */
+export async function observeStreamFiles(
+  root: string,
+  model: Model,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<StreamFileListing> {
+  const local = listStreamFiles(root, model);
+  const remote = await listConnectionStreamFiles(root, model, env);
+  return { ...local, streamFiles: { ...local.streamFiles, ...remote } };
 }

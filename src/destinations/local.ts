@@ -18,10 +18,13 @@ export class LocalDestination implements Destination {
   readonly root: string;
   /** Keys are described relative to this folder (the project root; default the working directory). */
   private readonly describeFrom: string;
+  /** The Connection's name, for errors. */
+  private readonly connection: string;
 
-  constructor(root: string, describeFrom: string = process.cwd()) {
+  constructor(root: string, describeFrom: string = process.cwd(), connection = 'local') {
     this.root = resolve(root);
     this.describeFrom = describeFrom;
+    this.connection = connection;
   }
 
   private target(key: string): string {
@@ -38,9 +41,9 @@ export class LocalDestination implements Destination {
 
   async put(key: string, sourceFile: string): Promise<void> {
     const target = this.target(key);
-    await mkdir(dirname(target), { recursive: true });
     const temp = join(dirname(target), `.${randomBytes(6).toString('hex')}.partial`);
     try {
+      await mkdir(dirname(target), { recursive: true });
       // A hard link publishes the staged file without copying it (same file system, the usual
       // case: staging lives in the project); otherwise copy.
       await link(sourceFile, temp).catch(() => copyFile(sourceFile, temp));
@@ -48,8 +51,13 @@ export class LocalDestination implements Destination {
       await rename(temp, target);
       await fsyncPath(dirname(target));
     } catch (err) {
-      await rm(temp, { force: true });
-      throw err;
+      await rm(temp, { force: true }).catch(() => undefined);
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      throw new OutflowError(
+        code === 'EACCES' || code === 'EPERM' ? 'destination-auth-failed' : 'destination-failed',
+        `connection "${this.connection}" (${this.describe(key)}): cannot write the file: ${code}`,
+        { hint: `check that ${relative(this.describeFrom, this.root) || '.'} is a folder outflow may write to`, cause: err },
+      );
     }
   }
 

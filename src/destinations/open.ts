@@ -15,7 +15,7 @@ export async function openDestination(
   const c = connection.config;
   switch (c.type) {
     case 'local':
-      return new LocalDestination(resolve(context.root, c.root), context.root);
+      return new LocalDestination(resolve(context.root, c.root), context.root, connection.name);
     case 's3':
       return (await import('./s3.js')).openS3Destination(connection.name, c, context);
     case 'gcs':

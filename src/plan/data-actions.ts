@@ -4,11 +4,20 @@ import { sha256Hex } from './canonical.js';
 import { type DueInput, scheduleDue } from './due.js';
 import { fingerprintOf } from './fingerprint.js';
 import { normalizeConfig } from './normalize.js';
-import type { DataAction, ResourceAction } from './types.js';
+import type { DataAction, ResourceAction, StreamFile } from './types.js';
 
 /** What the caller saw outside the config: stream files per dataflow address (project-relative). */
 export interface Observed {
-  streamFiles?: Record<string, { path: string; size: number }[]>;
+  streamFiles?: Record<string, StreamFile[]>;
+}
+
+/**
+ * What identifies a stream file as already ingested: its path and size, and in a store its
+ * version (ETag, generation), so a re-upload is looked at again; apply then skips it when its
+ * content hash is one already ingested under that path.
+ */
+function streamFileKey(f: { path: string; size: number; version?: string }): string {
+  return `${f.path}\0${f.size}\0${f.version ?? ''}`;
 }
 
 /** `20261120T120000Z-1a2b3c4d`: the window's end, and a digest of the export and its window. */
@@ -40,11 +49,11 @@ export function dataActions(
     const files = observed.streamFiles?.[node.address];
     if (files === undefined) continue;
     const ingested = history(node.address)?.ingestedFiles ?? [];
-    const seen = new Set(ingested.map((f) => `${f.path}\0${f.size}`));
-    const fresh = files.filter((f) => !seen.has(`${f.path}\0${f.size}`));
+    const seen = new Set(ingested.map(streamFileKey));
+    const fresh = files.filter((f) => !seen.has(streamFileKey(f)));
     if (node.config.writeMode === 'overwrite') {
-      const current = new Set(files.map((f) => `${f.path}\0${f.size}`));
-      const gone = ingested.filter((f) => !current.has(`${f.path}\0${f.size}`)).length;
+      const current = new Set(files.map(streamFileKey));
+      const gone = ingested.filter((f) => !current.has(streamFileKey(f))).length;
       if (fresh.length === 0 && gone === 0) continue;
       out.push({
         type: 'ingest',

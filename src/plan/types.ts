@@ -60,9 +60,21 @@ export interface IngestAction {
   type: 'ingest';
   /** `Dataflow/name` */
   address: string;
-  /** New stream files (not yet ingested), project-relative. */
-  files: { path: string; size: number }[];
+  /** New stream files (not yet ingested): project-relative, or `connection:key` from a connection. */
+  files: StreamFile[];
   reason: IngestReason;
+}
+
+/** A stream file as listed: on local disk (project-relative) or in a connection's store. */
+export interface StreamFile {
+  /** Project-relative path, or `connection:key` for a file in a store. */
+  path: string;
+  size: number;
+  /** The store's version tag (ETag, generation, mtime): a re-upload is looked at again. */
+  version?: string;
+  /** Files in a store: the Connection and the key relative to its prefix. */
+  connection?: string;
+  key?: string;
 }
 
 export interface ExportRunAction {

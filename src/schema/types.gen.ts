@@ -313,7 +313,7 @@ export interface AzureConnection {
    */
   prefix?: string;
   /**
-   * Account URL, for example `https://acct.blob.core.windows.net` (used with the default credential chain when no connection string is given).
+   * Account URL (`https://acct.blob.core.windows.net`) or container URL, instead of a connection string. With a SAS token (`…?sv=…&sig=…`, like the container SAS URL of the Adobe Data Landing Zone) it is a secret: write it as `${env:NAME}` or `${file:path}`. Without a SAS token, the default Azure credential chain is used.
    */
   accountUrl?: string;
   /**
@@ -473,7 +473,7 @@ export interface Dataflow {
      */
     type: 'streamFile';
     /**
-     * Glob of the stream files, relative to the project (for example `data/users/*.csv`). May not be absolute or contain `..`.
+     * Glob of the stream files, relative to the project (for example `data/users/*.csv`), or with `connection` relative to `prefix` (for example `*.csv`). May not be absolute or contain `..`.
      */
     path?: string;
     /**
@@ -481,7 +481,7 @@ export interface Dataflow {
      */
     connection?: string;
     /**
-     * With `connection` (not implemented yet): the key prefix (folder) holding the stream files.
+     * With `connection`: the folder in the store holding the stream files (`incoming/users`; a trailing slash or none means the same).
      */
     prefix?: string;
     /**

@@ -46,8 +46,11 @@ export interface ResourceData {
 }
 
 export interface IngestedFile {
+  /** Project-relative, or `connection:key` for a file read from a store. */
   path: string;
   size: number;
+  /** The store's version tag (ETag, generation, mtime) of a file read from a store. */
+  version?: string;
   sha256: string;
   ingestedAt: string;
   rows: number;

@@ -136,43 +136,38 @@ describe('outflow apply', () => {
 
   it('an export apply cannot publish fails alone: other exports run, the failure is on record', async () => {
     const dir = makeProject();
-    // A second destination that this version cannot publish to, used by events_out only.
+    // A second destination whose folder is a file: nothing can be published there.
+    writeFileSync(join(dir, 'blocked'), 'a file, not a folder\n');
     writeFileSync(
       join(dir, 'flows', 'connections.yaml'),
       `${readFileSync(join(dir, 'flows', 'connections.yaml'), 'utf8')}---
 kind: Connection
 name: bucket
-type: s3
-bucket: exports
-region: eu-west-1
+type: local
+root: blocked
 `,
     );
     const exports = readFileSync(join(dir, 'flows', 'exports.yaml'), 'utf8');
     // buyers_daily runs first: its failure must not stop events_out.
-    writeFileSync(
-      join(dir, 'flows', 'exports.yaml'),
-      exports.replace('destination: local_out', 'destination: bucket'),
-    );
+    writeFileSync(join(dir, 'flows', 'exports.yaml'), exports.replace('destination: local_out', 'destination: bucket'));
     const res = await runCli(['-C', dir, 'apply', '--auto-approve', '--now', NOW]);
     expect(res.code, res.stderr).toBe(1);
-    expect(res.stderr).toMatch(/✗ export Export\/buyers_daily\n\s+error\[destination-not-supported\]/);
+    expect(res.stderr).toMatch(/✗ export Export\/buyers_daily\n\s+error\[destination-failed\]/);
     // The independent export ran and published.
-    expect(
-      files(join(dir, 'out')).filter((f) => f.startsWith('events_out/') && f.includes('_manifest-')),
-    ).toHaveLength(1);
+    expect(files(join(dir, 'out')).filter((f) => f.startsWith('events_out/') && f.includes('_manifest-'))).toHaveLength(1);
     const state = JSON.parse(readFileSync(join(dir, '.outflow', 'state.json'), 'utf8'));
     const runs = state.resources['Export/buyers_daily'].data.runs;
     expect(runs).toHaveLength(1);
-    expect(runs[0]).toMatchObject({ status: 'failed', error: { code: 'destination-not-supported' } });
+    expect(runs[0]).toMatchObject({ status: 'failed', error: { code: 'destination-failed' } });
     expect(state.resources['Export/events_out'].data.runs[0].status).toBe('succeeded');
+    // The interrupted run stays pending: the next apply retries it with the same run id.
+    expect(state.resources['Export/buyers_daily'].data.pendingRun.runId).toBe(runs[0].runId);
     // status shows the last outcome with its error; runs lists the failure.
     const status = await runCli(['-C', dir, 'status', '--now', NOW]);
     expect(status.stdout).toMatch(/buyers_daily\s.*\sfailed\s/);
-    expect(status.stdout).toMatch(
-      /buyers_daily: failed: error\[destination-not-supported\]: destination "bucket" \(type: s3\)/,
-    );
+    expect(status.stdout).toMatch(/buyers_daily: failed: error\[destination-failed\]: connection "bucket" \(blocked\/buyers_daily\/.*\): cannot write the file: (ENOTDIR|EEXIST)/);
     const history = await runCli(['-C', dir, 'runs', 'buyers_daily']);
-    expect(history.stdout).toMatch(/failed .*error\[destination-not-supported\]/);
+    expect(history.stdout).toMatch(/failed .*error\[destination-failed\]/);
   });
 
   it('a dataflow with no stream files yet exports an empty run instead of a raw engine error', async () => {

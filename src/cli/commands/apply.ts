@@ -13,7 +13,7 @@ import { projectApplyDeps } from '../open-project-engine.js';
 import { createProgress } from '../progress.js';
 import { loadSavedPlan } from '../saved-plan.js';
 import { stateLocation } from '../state-location.js';
-import { listStreamFiles, withSkippedStreamFiles } from '../stream-files.js';
+import { observeStreamFiles, withSkippedStreamFiles } from '../stream-files.js';
 import { OUTFLOW_VERSION } from '../version.js';
 import { checkAddresses, parseNow } from './plan.js';
 
@@ -66,7 +66,7 @@ export async function applyCommand(
   try {
     // A draft starts from nothing in an in-memory warehouse: the real state and warehouse are untouched.
     const state = draft ? undefined : await loc.backend.read();
-    const observed = listStreamFiles(root, model);
+    const observed = await observeStreamFiles(root, model, ctx.env);
     let plan: Plan;
     if (planFile !== undefined) {
       if (draft)

@@ -10,7 +10,7 @@ import type { CommandContext } from '../context.js';
 import { loadCheckedProject } from '../load-checked-project.js';
 import { loadBaseline, withBase } from '../plan-base.js';
 import { stateLocation } from '../state-location.js';
-import { listStreamFiles, withSkippedStreamFiles } from '../stream-files.js';
+import { observeStreamFiles, withSkippedStreamFiles } from '../stream-files.js';
 import { OUTFLOW_VERSION } from '../version.js';
 
 export { loadSavedPlan } from '../saved-plan.js';
@@ -60,7 +60,7 @@ export async function planCommand(ctx: CommandContext, options: PlanOptions): Pr
   const reference = baseline === undefined ? state : baseline.state;
   const targets = checkAddresses('--target', options.target ?? [], project.model, reference);
   const excludes = checkAddresses('--exclude', options.exclude ?? [], project.model, reference);
-  const observed = listStreamFiles(root, project.model);
+  const observed = await observeStreamFiles(root, project.model, ctx.env);
   let plan = withSkippedStreamFiles(
     diff(project.model, reference, { now, outflowVersion: OUTFLOW_VERSION, targets, excludes, observed }),
     observed,

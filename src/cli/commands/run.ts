@@ -24,7 +24,7 @@ import { loadCheckedProject } from '../load-checked-project.js';
 import { projectApplyDeps } from '../open-project-engine.js';
 import { createProgress } from '../progress.js';
 import { stateLocation } from '../state-location.js';
-import { listStreamFiles, withSkippedStreamFiles } from '../stream-files.js';
+import { observeStreamFiles, withSkippedStreamFiles } from '../stream-files.js';
 import { OUTFLOW_VERSION } from '../version.js';
 import { parseNow } from './plan.js';
 
@@ -65,7 +65,7 @@ export async function runCommand(ctx: CommandContext, names: string[], options: 
   const lock = await acquireLock(loc.lockFile, { operation: 'run', wait });
   try {
     const state = await loc.backend.read();
-    const observed = listStreamFiles(root, model);
+    const observed = await observeStreamFiles(root, model, ctx.env);
     const plan = withSkippedStreamFiles(
       diff(model, state, { now, outflowVersion: OUTFLOW_VERSION, observed }),
       observed,

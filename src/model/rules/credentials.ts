@@ -72,6 +72,19 @@ export const credentialsAreReferences: Rule = ({ model, env, fileReadable, secre
               'references are not interpolated inside longer strings',
             ),
           );
+        else if (/^https?:\/\/[^?#]*\?(?:[^#]*&)?sig=/i.test(value)) {
+          // A SAS token (an azure accountUrl's `sig=`) is a bearer secret: never quote the line.
+          const pos = at();
+          delete pos.source;
+          out.push(
+            errorAt(
+              pos,
+              'literal-secret',
+              `${String(field)} holds a SAS token (sig=…) as a literal value`,
+              `a SAS token is a secret: put the URL in an environment variable or a file and write ${String(field)}: \${env:NAME} (or \${file:path}); never commit secrets`,
+            ),
+          );
+        }
         continue;
       }
       const problem = referenceProblem(ref, env, fileReadable);

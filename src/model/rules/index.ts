@@ -12,7 +12,7 @@ import { exportLayoutFitsSource } from './layout.js';
 import { pathsStayInRoot } from './paths.js';
 import { referencesResolve } from './references.js';
 import { schedulesWithinBounds } from './schedules.js';
-import { sourcesReadProjectFiles } from './sources.js';
+import { sourcesReadFileStores } from './sources.js';
 
 export { sourceColumnsOf } from './columns.js';
 export type { Rule, RuleContext } from './context.js';
@@ -28,7 +28,7 @@ export const RULES: readonly Rule[] = [
   exportLayoutFitsSource,
   schedulesWithinBounds,
   pathsStayInRoot,
-  sourcesReadProjectFiles,
+  sourcesReadFileStores,
   credentialsAreReferences,
   connectionSharingHonoured,
   audiencesEligibleForDestination,

@@ -3,22 +3,36 @@ import { errorAt } from '../../diagnostics/index.js';
 import type { Rule } from './context.js';
 
 /**
- * Stream files are read from the project only: `source: {connection, prefix}` passes the schema
- * but apply cannot read it yet, so validate refuses it instead of apply failing half-way.
+ * A dataflow reads stream files from a file store: `source.connection` names a local, s3, gcs,
+ * azure or sftp Connection (a webhook only receives activations), and `source.prefix` is only
+ * meaningful with a connection.
  */
-export const sourcesReadProjectFiles: Rule = ({ model }) => {
+export const sourcesReadFileStores: Rule = ({ model }) => {
   const out: Diagnostic[] = [];
   for (const flow of model.resources.Dataflow.values()) {
-    const connection = flow.config.source.connection;
-    if (connection === undefined) continue;
-    out.push(
-      errorAt(
-        flow.locate(['source', 'connection']),
-        'not-supported',
-        `source.connection "${connection}": reading stream files from a connection is not implemented yet`,
-        'copy the files into the project and set source.path to a glob that matches them (for example path: data/users/*.csv)',
-      ),
-    );
+    const source = flow.config.source;
+    if (source.connection === undefined) {
+      if (source.prefix !== undefined)
+        out.push(
+          errorAt(
+            flow.locate(['source', 'prefix']),
+            'invalid-value',
+            "source.prefix is the folder in a connection's store; without source.connection it means nothing",
+            'add source.connection, or put the folder into source.path',
+          ),
+        );
+      continue;
+    }
+    const connection = model.resources.Connection.get(source.connection);
+    if (connection?.config.type === 'webhook')
+      out.push(
+        errorAt(
+          flow.locate(['source', 'connection']),
+          'wrong-destination-type',
+          `source.connection "${source.connection}" is a webhook connection; stream files are read from a file store`,
+          'use a Connection of type local, s3, gcs, azure or sftp',
+        ),
+      );
   }
   return out;
 };

@@ -25,8 +25,19 @@ export function maximalState(): StateDocument {
           seqFrom: 1,
           seqTo: 10,
         },
+        {
+          path: 's3_in:events/2024-05-02.ndjson',
+          size: 99,
+          version: '"9b2cf535f27731c974343645a3985328"',
+          sha256: hash('c'),
+          ingestedAt: '2024-05-02T03:00:01.000Z',
+          rows: 1,
+          rejected: 0,
+          seqFrom: 11,
+          seqTo: 11,
+        },
       ],
-      ingestSeq: 10,
+      ingestSeq: 11,
     },
   };
   doc.resources[address('Export', 'buyers_daily')] = {
