@@ -283,6 +283,7 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
         ? { watermark: { seq: pending.untilSeq, at: input.now.toISOString() } }
         : {}),
       ...(every === undefined ? {} : { every }),
+      ...(input.backend === undefined ? {} : { connection: conn.address }),
     });
     await rm(stagingDir, { recursive: true, force: true });
     return `${plural(written.rows, 'row')} in ${plural(written.files.length, 'file')} → ${destination.describe(key || directory)}`;

@@ -6,6 +6,7 @@ import type {
   IngestedFile,
   PendingRun,
   ResourceData,
+  RunError,
   ScheduleAnchor,
   StateDocument,
 } from '../state/index.js';
@@ -29,11 +30,15 @@ export type ApplyEvent =
       watermark?: { seq: number; at: string };
       /** The export's `every` interval, which the first run under it anchors. */
       every?: string;
+      /** The Connection published to (`Connection/name`): it is now known to be reachable. */
+      connection?: string;
     }
   /** A run was not made (limits.maxRows with onExceed: skip). */
   | { type: 'runSkipped'; address: string; run: ExportRun; every?: string }
   /** A run or sync failed; an interrupted run stays pending, so the next apply retries it as is. */
-  | { type: 'runFailed'; address: string; run: ExportRun };
+  | { type: 'runFailed'; address: string; run: ExportRun }
+  /** `outflow connections test` made a round trip to a Connection (or failed to). */
+  | { type: 'connectionTested'; address: string; at: string; ok: boolean; error?: RunError };
 
 /** The state after `event`. The input state is not changed. */
 export function transition(state: StateDocument, event: ApplyEvent): StateDocument {
@@ -48,8 +53,8 @@ export function transition(state: StateDocument, event: ApplyEvent): StateDocume
       }));
     case 'runPending':
       return withData(state, event.address, (d) => ({ ...d, pendingRun: event.pending }));
-    case 'runPublished':
-      return withData(state, event.address, (d) => {
+    case 'runPublished': {
+      const published = withData(state, event.address, (d) => {
         const { pendingRun: _done, ...rest } = d;
         return {
           ...rest,
@@ -58,6 +63,25 @@ export function transition(state: StateDocument, event: ApplyEvent): StateDocume
           ...anchored(d, event.every, event.run.window.to),
         };
       });
+      const connection = event.connection;
+      if (connection === undefined || published.resources[connection] === undefined) return published;
+      return withData(published, connection, (d) => ({
+        ...d,
+        check: { ...d.check, reachedAt: event.run.finishedAt },
+      }));
+    }
+    case 'connectionTested':
+      return withData(state, event.address, (d) => ({
+        ...d,
+        check: {
+          ...d.check,
+          tested: {
+            at: event.at,
+            ok: event.ok,
+            ...(event.error === undefined ? {} : { error: event.error }),
+          },
+        },
+      }));
     case 'runSkipped':
       return withData(state, event.address, (d) => ({
         ...d,

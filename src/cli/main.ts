@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { errorToEnvelope, errorToText } from '../diagnostics/index.js';
 import { type ApplyOptions, applyCommand } from './commands/apply.js';
+import { connectionsTestCommand } from './commands/connections.js';
 import { type GraphOptions, graphCommand } from './commands/graph.js';
 import { initCommand } from './commands/init.js';
 import { type PlanOptions, planCommand } from './commands/plan.js';
@@ -155,6 +156,15 @@ function buildProgram(
     .description('print the combined JSON Schema (for editor autocompletion)')
     .option('--out <file>', 'write it to a file instead of stdout')
     .action(wrap((ctx, opts) => schemaCommand(ctx, opts as { out?: string })));
+
+  const connections = program.command('connections').description('check the connections outflow uses');
+  connections
+    .command('test')
+    .description(
+      'a real round trip to each connection (all when none is named): write, read back and delete a probe object; a webhook gets a reachability check that sends no data',
+    )
+    .argument('[names...]', 'the Connections to test')
+    .action(wrap((ctx, names) => connectionsTestCommand(ctx, names as string[])));
 
   program
     .command('graph')

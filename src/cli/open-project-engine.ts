@@ -21,10 +21,14 @@ export async function openProjectEngine(
 }
 
 /** What apply and run execute through: the project's warehouse, its destinations, the wall clock. */
-export function projectApplyDeps(root: string, model: Model, options: { draft?: boolean } = {}): ApplyDeps {
+export function projectApplyDeps(
+  root: string,
+  model: Model,
+  options: { draft?: boolean; env: Readonly<Record<string, string | undefined>> },
+): ApplyDeps {
   return {
     openEngine: () => openProjectEngine(root, model, options),
-    destination: (connection) => openDestination(connection, { root, env: process.env }),
+    destination: (connection) => openDestination(connection, { root, env: options.env }),
     clock: () => new Date(),
   };
 }

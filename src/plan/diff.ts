@@ -14,7 +14,13 @@ import { fingerprint, fingerprintOf, type NormalizeMemo } from './fingerprint.js
 import { planConfigHash } from './model-hash.js';
 import { type NormalizedConfig, normalizeConfig } from './normalize.js';
 import type { ChangeReason } from './reasons.js';
-import { PLAN_FORMAT_VERSION, type Plan, type PlanProblem, type ResourceChange } from './types.js';
+import {
+  PLAN_FORMAT_VERSION,
+  type Plan,
+  type PlanProblem,
+  type PlanWarning,
+  type ResourceChange,
+} from './types.js';
 
 export interface DiffOptions {
   /** The time the plan is for (due schedules, windows). */
@@ -60,6 +66,7 @@ export function diff(model: Model, state: StateDocument | undefined, options: Di
           included(a.address),
         );
   const problems = resourceChanges.flatMap(protectionProblems);
+  const warnings = untestedConnections(model, state).filter((w) => included(w.address));
   const count = (action: string) => resourceChanges.filter((c) => c.action === action).length;
   return {
     formatVersion: PLAN_FORMAT_VERSION,
@@ -76,6 +83,7 @@ export function diff(model: Model, state: StateDocument | undefined, options: Di
     resourceChanges,
     dataActions: data,
     problems,
+    ...(warnings.length === 0 ? {} : { warnings }),
     summary: {
       create: count('create'),
       update: count('update'),
@@ -230,6 +238,30 @@ function markDependencies(changes: ResourceChange[], graph: ResourceGraph): void
     const deps = graph.dependencies(c.address);
     if (deps.length > 0) c.dependsOn = [...deps].sort();
   }
+}
+
+/**
+ * Exports and dataflows whose store connection (s3, gcs, azure, sftp) was never tested with
+ * `outflow connections test` nor published to: the first apply would be the first contact.
+ */
+function untestedConnections(model: Model, state: StateDocument | undefined): PlanWarning[] {
+  const uses: { address: string; connection: string }[] = [
+    ...[...model.resources.Export.values()]
+      .filter((e) => e.config.enabled)
+      .map((e) => ({ address: e.address, connection: e.config.destination })),
+    ...[...model.resources.Dataflow.values()].flatMap((f) =>
+      f.config.source.connection === undefined
+        ? []
+        : [{ address: f.address, connection: f.config.source.connection }],
+    ),
+  ];
+  return uses.flatMap(({ address, connection }): PlanWarning[] => {
+    const type = model.resources.Connection.get(connection)?.config.type;
+    if (type === undefined || type === 'local' || type === 'webhook') return [];
+    const check = state?.resources[`Connection/${connection}`]?.data?.check;
+    if (check?.tested?.ok === true || check?.reachedAt !== undefined) return [];
+    return [{ code: 'connection-untested', address, connection, type }];
+  });
 }
 
 /** Unchanged resources downstream of a change: `affectedBy` names the changed resources they depend on. */

@@ -96,6 +96,16 @@ export interface ActivationSyncAction {
 
 export type DataAction = IngestAction | ExportRunAction | ActivationSyncAction;
 
+/** A destination or source connection that has never been tested (`outflow connections test`) nor published to. */
+export interface PlanWarning {
+  code: 'connection-untested';
+  /** The export or dataflow that uses it. */
+  address: string;
+  connection: string;
+  /** The connection's type (s3, gcs, azure, sftp). */
+  type: string;
+}
+
 export interface PlanProblem {
   address: string;
   code: string;
@@ -173,6 +183,8 @@ export interface Plan {
   dataActions: DataAction[];
   /** Errors that make the plan unappliable (e.g. a protected resource would be deleted). */
   problems: PlanProblem[];
+  /** Things to check before applying (the plan can still be applied); absent when there are none. */
+  warnings?: PlanWarning[];
   /** `--target` addresses: only these resources (and their data actions) are in the plan. */
   targets?: string[];
   /** `--exclude` addresses: left out of the plan. */

@@ -18,7 +18,7 @@ import {
   summaryLine,
 } from './common.js';
 import { changeDiagram, DIAGRAM_NODES } from './graph.js';
-import { reasonText } from './reasons.js';
+import { reasonText, warningText } from './reasons.js';
 
 /** GitHub refuses comments over 65,536 characters; stay well under. */
 export const MARKDOWN_LIMIT = 60_000;
@@ -51,6 +51,11 @@ export function markdownBody(plan: Plan, limit = MARKDOWN_LIMIT): string {
   for (const note of baseNotes(plan)) head.push(`> ${inline(note)}`, '');
   for (const note of filterNotes(plan)) head.push(`> ${note}`, '');
   for (const note of skippedStreamFileNotes(plan)) head.push(`> ${inline(note)}`, '');
+  if (plan.warnings !== undefined && plan.warnings.length > 0) {
+    head.push('#### ⚠️ Warnings', '');
+    for (const w of plan.warnings) head.push(`- ${inline(warningText(w))}`);
+    head.push('');
+  }
   if (plan.problems.length > 0) {
     head.push('#### ❌ Errors: this plan cannot be applied', '');
     for (const p of plan.problems)

@@ -1,4 +1,11 @@
-import { formatTime, formatValue, isPlainObject, type PlanReason, type ScheduleRef } from '../plan/index.js';
+import {
+  formatTime,
+  formatValue,
+  isPlainObject,
+  type PlanReason,
+  type PlanWarning,
+  type ScheduleRef,
+} from '../plan/index.js';
 
 /**
  * A plan reason in words, e.g. `schedule due: every 4h, last run 2026-11-20T08:00Z`: the one place
@@ -136,4 +143,9 @@ function pick(obj: Record<string, unknown>, keys: string[]): Record<string, unkn
 
 function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** A plan warning in words. */
+export function warningText(w: PlanWarning): string {
+  return `${w.address}: connection "${w.connection}" (${w.type}) has never been tested or published to; check it first with: outflow connections test ${w.connection}`;
 }

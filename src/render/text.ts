@@ -18,7 +18,7 @@ import {
   stateLine,
   summaryLine,
 } from './common.js';
-import { reasonText } from './reasons.js';
+import { reasonText, warningText } from './reasons.js';
 
 export interface TextOptions {
   color: boolean;
@@ -102,6 +102,10 @@ export function textLines(plan: Plan, options: TextOptions): string[] {
     out.push('', `${impactTitle(plan)}:`, '');
     const width = Math.max(...impact.map(([a]) => a.length));
     for (const [address, what] of impact) out.push(`  ${address.padEnd(width)}  ${what}`);
+  }
+  if (plan.warnings !== undefined && plan.warnings.length > 0) {
+    out.push('', c.yellow(c.bold('Warnings:')));
+    for (const w of plan.warnings) out.push(`  ${c.yellow(`warning[${w.code}]`)}: ${warningText(w)}`);
   }
   if (plan.problems.length > 0) {
     out.push('', c.red(c.bold('Errors (this plan cannot be applied):')));

@@ -43,6 +43,15 @@ export interface ResourceData {
   scheduleAnchor?: ScheduleAnchor;
   /** Activations: last successful sync per audience name. */
   syncMarks?: Record<string, SyncMark>;
+  /** Connections: the last `outflow connections test` and the last successful publication. */
+  check?: ConnectionCheck;
+}
+
+export interface ConnectionCheck {
+  /** The last `outflow connections test` of this connection. */
+  tested?: { at: string; ok: boolean; error?: RunError };
+  /** When a run last published to it. */
+  reachedAt?: string;
 }
 
 export interface IngestedFile {

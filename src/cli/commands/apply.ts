@@ -103,7 +103,7 @@ export async function applyCommand(
           : undefined,
         progress: await createProgress(ctx.output),
       },
-      projectApplyDeps(root, model, { draft }),
+      projectApplyDeps(root, model, { draft, env: ctx.env }),
     );
     const report = applyReport(
       result,

@@ -115,7 +115,7 @@ export async function runCommand(ctx: CommandContext, names: string[], options: 
         streamFiles: observed.streamFiles ?? {},
         progress: await createProgress(ctx.output),
       },
-      projectApplyDeps(root, model),
+      projectApplyDeps(root, model, { env: ctx.env }),
     );
     const report = applyReport(result, 'Run');
     if (report.out !== undefined) ctx.output.out(report.out.trimStart());

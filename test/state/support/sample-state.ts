@@ -93,5 +93,22 @@ export function maximalState(): StateDocument {
     appliedAt: '2024-05-01T03:00:00.000Z',
     data: { syncMarks: { lapsed_buyers: { at: '2024-05-01T05:00:00.000Z', members: 42, hash: hash('f') } } },
   };
+  doc.resources[address('Connection', 's3_out')] = {
+    kind: 'Connection',
+    name: 's3_out',
+    configHash: hash('9'),
+    config: { kind: 'Connection', name: 's3_out', type: 's3', secretAccessKey: '(sensitive)' },
+    appliedAt: '2024-05-01T03:00:00.000Z',
+    data: {
+      check: {
+        tested: {
+          at: '2024-05-01T02:00:00.000Z',
+          ok: false,
+          error: { code: 'destination-auth-failed', message: 'connection "s3_out": 403 InvalidAccessKeyId' },
+        },
+        reachedAt: '2024-05-01T04:00:02.000Z',
+      },
+    },
+  };
   return doc;
 }
