@@ -56,7 +56,10 @@ export class LocalDestination implements Destination {
       throw new OutflowError(
         code === 'EACCES' || code === 'EPERM' ? 'destination-auth-failed' : 'destination-failed',
         `connection "${this.connection}" (${this.describe(key)}): cannot write the file: ${code}`,
-        { hint: `check that ${relative(this.describeFrom, this.root) || '.'} is a folder outflow may write to`, cause: err },
+        {
+          hint: `check that ${relative(this.describeFrom, this.root) || '.'} is a folder outflow may write to`,
+          cause: err,
+        },
       );
     }
   }

@@ -149,12 +149,17 @@ root: blocked
     );
     const exports = readFileSync(join(dir, 'flows', 'exports.yaml'), 'utf8');
     // buyers_daily runs first: its failure must not stop events_out.
-    writeFileSync(join(dir, 'flows', 'exports.yaml'), exports.replace('destination: local_out', 'destination: bucket'));
+    writeFileSync(
+      join(dir, 'flows', 'exports.yaml'),
+      exports.replace('destination: local_out', 'destination: bucket'),
+    );
     const res = await runCli(['-C', dir, 'apply', '--auto-approve', '--now', NOW]);
     expect(res.code, res.stderr).toBe(1);
     expect(res.stderr).toMatch(/✗ export Export\/buyers_daily\n\s+error\[destination-failed\]/);
     // The independent export ran and published.
-    expect(files(join(dir, 'out')).filter((f) => f.startsWith('events_out/') && f.includes('_manifest-'))).toHaveLength(1);
+    expect(
+      files(join(dir, 'out')).filter((f) => f.startsWith('events_out/') && f.includes('_manifest-')),
+    ).toHaveLength(1);
     const state = JSON.parse(readFileSync(join(dir, '.outflow', 'state.json'), 'utf8'));
     const runs = state.resources['Export/buyers_daily'].data.runs;
     expect(runs).toHaveLength(1);
@@ -165,7 +170,9 @@ root: blocked
     // status shows the last outcome with its error; runs lists the failure.
     const status = await runCli(['-C', dir, 'status', '--now', NOW]);
     expect(status.stdout).toMatch(/buyers_daily\s.*\sfailed\s/);
-    expect(status.stdout).toMatch(/buyers_daily: failed: error\[destination-failed\]: connection "bucket" \(blocked\/buyers_daily\/.*\): cannot write the file: (ENOTDIR|EEXIST)/);
+    expect(status.stdout).toMatch(
+      /buyers_daily: failed: error\[destination-failed\]: connection "bucket" \(blocked\/buyers_daily\/.*\): cannot write the file: (ENOTDIR|EEXIST)/,
+    );
     const history = await runCli(['-C', dir, 'runs', 'buyers_daily']);
     expect(history.stdout).toMatch(/failed .*error\[destination-failed\]/);
   });
