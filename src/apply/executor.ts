@@ -33,6 +33,19 @@ export interface ApplyProgress {
   succeed(item: string, detail?: string): void;
   fail(item: string, message: string): void;
   warn(text: string): void;
+  /** Bytes of a file being uploaded to or downloaded from a store (progress and throughput). */
+  transfer?(progress: TransferProgress): void;
+}
+
+export interface TransferProgress {
+  /** The apply item, e.g. `export Export/buyers_daily`. */
+  item: string;
+  direction: 'up' | 'down';
+  file: string;
+  bytes: number;
+  total: number;
+  /** Milliseconds since this file's transfer started (the injected clock). */
+  ms: number;
 }
 
 export interface ApplyInput {
@@ -93,6 +106,16 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
     await input.backend.write(state);
   };
   const data = (address: string): ResourceData => state.resources[address]?.data ?? {};
+  // Progress of each file sent or received, timed from its first byte by the injected clock.
+  const transferReporter = (item: string, direction: 'up' | 'down') => {
+    const started = new Map<string, number>();
+    return (file: string, bytes: number, total: number) => {
+      if (input.progress.transfer === undefined) return;
+      const now = deps.clock().getTime();
+      if (!started.has(file)) started.set(file, now);
+      input.progress.transfer({ item, direction, file, bytes, total, ms: now - started.get(file)! });
+    };
+  };
   // One destination per connection for the whole apply (sftp sessions, sockets), closed at the end.
   const destinations = new Map<string, Promise<Destination>>();
   const openedDestination = (conn: ResourceNode<'Connection'>): Promise<Destination> => {
@@ -121,7 +144,8 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
           const destination = await openedDestination(input.model.resources.Connection.get(f.connection)!);
           await mkdir(downloads, { recursive: true });
           local = join(downloads, `${i}-${basename(f.key)}`);
-          await destination.download(f.key, local);
+          const report = transferReporter(`ingest ${a.address}`, 'down');
+          await destination.download(f.key, local, (got) => report(f.path, got, f.size));
         }
         files.push({
           path: local,
@@ -262,6 +286,7 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
       prefix: input.backend === undefined ? '_draft' : '',
       directory: written.directory,
       manifest: exp.config.manifest,
+      onProgress: transferReporter(`export ${a.address}`, 'up'),
     });
     await record({
       type: 'runPublished',

@@ -1,5 +1,12 @@
-import type { ApplyProgress } from '../apply/index.js';
+import type { ApplyProgress, TransferProgress } from '../apply/index.js';
+import { formatBytes } from '../render/index.js';
 import type { Output } from './output.js';
+
+/** `12.0 MB in 3.1 s (3.9 MB/s)`. */
+function throughput(t: TransferProgress, ms: number): string {
+  const seconds = Math.max(ms, 1) / 1000;
+  return `${formatBytes(t.bytes)} in ${seconds.toFixed(1)} s (${formatBytes(Math.round(t.bytes / seconds))}/s)`;
+}
 
 /** Plain lines, one per finished item: what CI logs and tests read. */
 export function lineProgress(output: Output): ApplyProgress {
@@ -8,6 +15,11 @@ export function lineProgress(output: Output): ApplyProgress {
     succeed: (item, detail) => output.out(`✓ ${item}${detail === undefined ? '' : `: ${detail}`}`),
     fail: (item, message) => output.out(`✗ ${item}: ${message}`),
     warn: (text) => output.out(`! ${text}`),
+    // One plain line per file once it is sent: deterministic for CI logs, with its throughput.
+    transfer: (t) => {
+      if (t.bytes === t.total)
+        output.out(`  ${t.direction === 'up' ? '↑' : '↓'} ${t.file}: ${throughput(t, t.ms)}`);
+    },
   };
 }
 
@@ -34,6 +46,11 @@ export async function createProgress(output: Output): Promise<ApplyProgress> {
       const running = spinner.isSpinning ? spinner.text : undefined;
       spinner.warn(text);
       if (running !== undefined) spinner.start(running);
+    },
+    // The spinner's text follows the bytes of the file being sent or received.
+    transfer: (t) => {
+      const arrow = t.direction === 'up' ? '↑' : '↓';
+      spinner.text = `${t.item} … ${arrow} ${t.file}: ${formatBytes(t.bytes)} of ${formatBytes(t.total)}${t.ms > 0 ? `, ${formatBytes(Math.round((t.bytes * 1000) / t.ms))}/s` : ''}`;
     },
   };
 }
