@@ -5,6 +5,7 @@ import { type ApplyOptions, applyCommand } from './commands/apply.js';
 import { connectionsTestCommand } from './commands/connections.js';
 import { type GraphOptions, graphCommand } from './commands/graph.js';
 import { initCommand } from './commands/init.js';
+import { type InspectOptions, inspectCommand } from './commands/inspect.js';
 import { type PlanOptions, planCommand } from './commands/plan.js';
 import { type PreviewOptions, previewAudienceCommand } from './commands/preview.js';
 import { type RunOptions, runCommand } from './commands/run.js';
@@ -103,6 +104,18 @@ function buildProgram(
     .option('--sample <n>', 'how many members to show (default 10)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(wrap((ctx, name, opts) => previewAudienceCommand(ctx, name as string, opts as PreviewOptions)));
+
+  program
+    .command('inspect')
+    .description("a stream file's format, columns with DuckDB's types, nulls, row count and first rows")
+    .argument(
+      '<file>',
+      'a local path (from here or the project root), or CONNECTION:KEY for a file in a Connection',
+    )
+    .option('--yaml', "print a schema.columns block to paste into a Dataflow's schema")
+    .option('--rows <n>', 'how many rows to show (default 5)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(wrap((ctx, file, opts) => inspectCommand(ctx, file as string, opts as InspectOptions)));
 
   program
     .command('run')

@@ -38,6 +38,14 @@ export {
   type IngestResult,
   ingestFiles,
 } from './ingest.js';
+export {
+  type CsvDialect,
+  type InspectedColumn,
+  type InspectOptions,
+  inspectStreamFile,
+  type StreamFileInspection,
+} from './inspect.js';
+export { outflowType, schemaColumnName, schemaColumnNames } from './inspect-columns.js';
 export type { JsonValue, Row } from './json-values.js';
 export { audienceSql, type FlowRef } from './sql/audience-sql.js';
 export { sqlType } from './sql/column-types.js';

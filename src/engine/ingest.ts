@@ -218,9 +218,10 @@ async function checkExistingTable(engine: Engine, flow: IngestFlow): Promise<voi
   const q = tableColumnsSql(datasetTable(flow.name));
   const existing = await engine.all(q.sql, q.params);
   if (existing.length === 0) return;
+  // Inserts name their columns, so only the set of names and types matters, not the order.
   const want = datasetColumns(flow.config).map((c) => `${c.name} ${c.type}`);
   const have = existing.map((c) => `${c.name} ${c.type}`);
-  if (want.join(',') !== have.join(',')) {
+  if ([...want].sort().join(',') !== [...have].sort().join(',')) {
     throw new OutflowError(
       'ingest-schema-changed',
       `dataset of dataflow "${flow.name}" has columns (${have.join(', ')}) but the config declares (${want.join(', ')})`,

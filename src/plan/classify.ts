@@ -20,15 +20,35 @@ function at(config: Config, path: string): unknown {
   return v;
 }
 
-/** The identity fields that changed (each forces replacement); empty when none did. */
+/**
+ * The identity fields that changed (each forces replacement); empty when none did. A dataflow's
+ * dataset shape — its columns' names and types — is part of its identity too: the stored table
+ * has those columns, so adding, removing or retyping one rebuilds the dataset from the stream
+ * files (reordering them changes nothing).
+ */
 export function identityChanges(kind: string, before: Config, after: Config): ValueChange[] {
-  return (IDENTITY_FIELDS[kind] ?? []).flatMap((path) => {
+  const changed = (IDENTITY_FIELDS[kind] ?? []).flatMap((path) => {
     const b = at(before, path);
     const a = at(after, path);
     return JSON.stringify(b) === JSON.stringify(a)
       ? []
       : [{ path, ...(b === undefined ? {} : { before: b }), ...(a === undefined ? {} : { after: a }) }];
   });
+  if (kind === 'Dataflow') {
+    const b = datasetShape(before);
+    const a = datasetShape(after);
+    if (b !== a) changed.push({ path: 'schema.columns (names and types)', before: b, after: a });
+  }
+  return changed;
+}
+
+/** `email string, userid integer`: a dataflow's columns by name with their types, in name order. */
+function datasetShape(config: Config): string {
+  const columns = (at(config, 'schema.columns') ?? {}) as Record<string, { type?: unknown }>;
+  return Object.keys(columns)
+    .sort()
+    .map((name) => `${name} ${String(columns[name]?.type)}`)
+    .join(', ');
 }
 
 /** Whether every changed path is description, labels or lifecycle (nothing that moves data). */

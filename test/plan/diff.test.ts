@@ -47,7 +47,26 @@ describe('diff', () => {
     expect(second.configHash).toBe(first.configHash);
   });
 
-  it('updates with field paths keyed by column name', () => {
+  it('updates with field paths keyed by column name; a mandatory flip is an update', () => {
+    const state = applied(diff(modelOf(users()), undefined, opts));
+    const u = users();
+    const optional = users({
+      schema: {
+        ...u.schema,
+        columns: [{ ...u.schema.columns[0], mandatory: false }, ...u.schema.columns.slice(1)],
+      },
+    });
+    const m = change(diff(modelOf(optional), state, opts), 'Dataflow/users');
+    expect(m.action).toBe('update');
+    expect(m.changes).toEqual([{ path: 'schema.columns.userid.mandatory', before: true, after: false }]);
+    expect(m.reason).toEqual({ code: 'fields-changed', paths: ['schema.columns.userid'] });
+    // Reordering columns changes nothing (inserts name their columns).
+    const reordered = users({ schema: { ...u.schema, columns: [...u.schema.columns].reverse() } });
+    expect(change(diff(modelOf(reordered), state, opts), 'Dataflow/users').action).toBe('no-op');
+  });
+
+  it('replaces a dataflow whose columns are retyped, added or removed: the stored dataset changes shape', () => {
+    // Regression: the plan said "update" and the next ingest failed with ingest-schema-changed.
     const state = applied(diff(modelOf(users()), undefined, opts));
     const u = users();
     const retyped = users({
@@ -57,14 +76,24 @@ describe('diff', () => {
       },
     });
     const c = change(diff(modelOf(retyped), state, opts), 'Dataflow/users');
-    expect(c.action).toBe('update');
+    expect(c.action).toBe('replace');
     expect(c.changes).toEqual([{ path: 'schema.columns.userid.type', before: 'integer', after: 'bigint' }]);
     expect(c.classification).toBe('breaking');
-    expect(c.reason).toEqual({ code: 'fields-changed', paths: ['schema.columns.userid'] });
+    expect(c.reason).toEqual({
+      code: 'identity-changed',
+      fields: [
+        {
+          path: 'schema.columns (names and types)',
+          before: 'country string, email string, userid integer',
+          after: 'country string, email string, userid bigint',
+        },
+      ],
+    });
     expect(c.breaking).toEqual([
       { code: 'column-retyped', column: 'userid', before: 'integer', after: 'bigint' },
+      { code: 'dataflow-replaced' },
     ]);
-    expect(c.breaking.map(reasonText)).toEqual(['column userid retyped: integer → bigint']);
+    expect(c.breaking.map(reasonText)[0]).toBe('column userid retyped: integer → bigint');
   });
 
   it('replaces on an identity change and says why', () => {
@@ -211,7 +240,7 @@ describe('diff', () => {
       exportOf(),
     );
     const plan = diff(changed, state, opts);
-    expect(change(plan, 'Dataflow/users').action).toBe('update');
+    expect(change(plan, 'Dataflow/users').action).toBe('replace');
     expect(change(plan, 'Export/buyers')).toMatchObject({ action: 'no-op', affectedBy: ['Dataflow/users'] });
     expect(change(diff(model, state, opts), 'Export/buyers').affectedBy).toBeUndefined();
   });
