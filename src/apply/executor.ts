@@ -171,11 +171,15 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
             });
       const at = input.now.toISOString();
       const perFile = new Map(res.perFile.map((p) => [p.path, p]));
+      const source = flow.config.source.connection;
       await record({
         type: 'ingested',
         address: a.address,
         overwrite,
         lastSeq: res.lastSeq,
+        ...(source === undefined || input.backend === undefined
+          ? {}
+          : { connection: { address: `Connection/${source}`, at: deps.clock().toISOString() } }),
         files: files.map((f) => {
           const p = perFile.get(f.path);
           return {

@@ -19,7 +19,15 @@ export type ApplyEvent =
   /** A resource change (create, update, replace, delete) was applied. */
   | { type: 'resourceApplied'; change: ResourceChange; at: Date }
   /** A dataflow ingested `files`; `overwrite` replaces the list of ingested files. */
-  | { type: 'ingested'; address: string; files: IngestedFile[]; lastSeq: number; overwrite: boolean }
+  | {
+      type: 'ingested';
+      address: string;
+      files: IngestedFile[];
+      lastSeq: number;
+      overwrite: boolean;
+      /** The Connection the files were read from (`Connection/name`), now known to be reachable, at `at`. */
+      connection?: { address: string; at: string };
+    }
   /** An export run is about to publish: a crash from here on is retried with the same run. */
   | { type: 'runPending'; address: string; pending: PendingRun }
   /** A run's files (and manifest) are published; `watermark` set for incremental runs. */
@@ -45,12 +53,16 @@ export function transition(state: StateDocument, event: ApplyEvent): StateDocume
   switch (event.type) {
     case 'resourceApplied':
       return recordApplied(state, event.change, event.at);
-    case 'ingested':
-      return withData(state, event.address, (d) => ({
+    case 'ingested': {
+      const ingested = withData(state, event.address, (d) => ({
         ...d,
         ingestedFiles: event.overwrite ? event.files : [...(d.ingestedFiles ?? []), ...event.files],
         ingestSeq: Math.max(d.ingestSeq ?? 0, event.lastSeq),
       }));
+      return event.connection === undefined
+        ? ingested
+        : reached(ingested, event.connection.address, event.connection.at);
+    }
     case 'runPending':
       return withData(state, event.address, (d) => ({ ...d, pendingRun: event.pending }));
     case 'runPublished': {
@@ -63,12 +75,9 @@ export function transition(state: StateDocument, event: ApplyEvent): StateDocume
           ...anchored(d, event.every, event.run.window.to),
         };
       });
-      const connection = event.connection;
-      if (connection === undefined || published.resources[connection] === undefined) return published;
-      return withData(published, connection, (d) => ({
-        ...d,
-        check: { ...d.check, reachedAt: event.run.finishedAt },
-      }));
+      return event.connection === undefined
+        ? published
+        : reached(published, event.connection, event.run.finishedAt);
     }
     case 'connectionTested':
       return withData(state, event.address, (d) => ({
@@ -91,6 +100,12 @@ export function transition(state: StateDocument, event: ApplyEvent): StateDocume
     case 'runFailed':
       return withData(state, event.address, (d) => ({ ...d, runs: appendRun(d.runs, event.run) }));
   }
+}
+
+/** A connection was used successfully at `at` (when it is in state). */
+function reached(state: StateDocument, connection: string, at: string): StateDocument {
+  if (state.resources[connection] === undefined) return state;
+  return withData(state, connection, (d) => ({ ...d, check: { ...d.check, reachedAt: at } }));
 }
 
 /** The run's `every` anchor: slots are the first run under an interval plus k·N hours. */

@@ -2,7 +2,14 @@ import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import type { Model } from '../model/index.js';
-import type { Observed, Plan, SkippedStreamFile, StreamFile, StreamFileSkipReason } from '../plan/index.js';
+import type {
+  Observed,
+  Plan,
+  PlanWarning,
+  SkippedStreamFile,
+  StreamFile,
+  StreamFileSkipReason,
+} from '../plan/index.js';
 
 /** The stream files of every dataflow, and the matching paths that were skipped (and why). */
 export interface StreamFileListing extends Observed {
@@ -142,6 +149,7 @@ export async function listConnectionStreamFiles(
   root: string,
   model: Model,
   env: Readonly<Record<string, string | undefined>>,
+  onError?: (address: string, connection: string, error: unknown) => void,
 ): Promise<Record<string, StreamFile[]>> {
   const out: Record<string, StreamFile[]> = {};
   const flows = [...model.resources.Dataflow.values()].filter(
@@ -154,7 +162,14 @@ export async function listConnectionStreamFiles(
     const connection = model.resources.Connection.get(source.connection!)!;
     const prefix = folderPrefix(source.prefix);
     const isMatch = picomatch(source.path ?? '**', { dot: false });
-    const destination = await openDestination(connection, { root, env });
+    let destination: Awaited<ReturnType<typeof openDestination>>;
+    try {
+      destination = await openDestination(connection, { root, env });
+    } catch (error) {
+      if (onError === undefined) throw error;
+      onError(flow.address, connection.name, error);
+      continue;
+    }
     try {
       const objects = await destination.list(prefix);
       out[flow.address] = objects
@@ -166,6 +181,9 @@ export async function listConnectionStreamFiles(
           connection: connection.name,
           key: o.key,
         }));
+    } catch (error) {
+      if (onError === undefined) throw error;
+      onError(flow.address, connection.name, error);
     } finally {
       await destination.close();
     }
@@ -179,13 +197,39 @@ function folderPrefix(prefix: string | undefined): string {
   return p === '' ? '' : `${p}/`;
 }
 
-/** Every dataflow's stream files now: local globs and connection stores together. */
+/**
+ * Every dataflow's stream files now: local globs and connection stores together. apply and run
+ * need them all (a store that cannot be listed fails the command); a plan (`lenient`) goes on
+ * without that dataflow's files and says why in `unlisted`, so a pull-request plan works on a CI
+ * runner that has no store credentials.
+ */
 export async function observeStreamFiles(
   root: string,
   model: Model,
   env: Readonly<Record<string, string | undefined>>,
-): Promise<StreamFileListing> {
+  options: { lenient?: boolean } = {},
+): Promise<StreamFileListing & { unlisted: PlanWarning[] }> {
   const local = listStreamFiles(root, model);
-  const remote = await listConnectionStreamFiles(root, model, env);
-  return { ...local, streamFiles: { ...local.streamFiles, ...remote } };
+  const unlisted: PlanWarning[] = [];
+  const remote = await listConnectionStreamFiles(
+    root,
+    model,
+    env,
+    options.lenient === true
+      ? (address, connection, error) =>
+          unlisted.push({
+            code: 'stream-files-unlisted',
+            address,
+            connection,
+            type: model.resources.Connection.get(connection)!.config.type,
+            message: error instanceof Error ? error.message : String(error),
+          })
+      : undefined,
+  );
+  return { ...local, streamFiles: { ...local.streamFiles, ...remote }, unlisted };
+}
+
+/** The plan with the stream-file sources it could not list, as warnings. */
+export function withUnlistedStreamFiles(plan: Plan, unlisted: readonly PlanWarning[]): Plan {
+  return unlisted.length === 0 ? plan : { ...plan, warnings: [...unlisted, ...(plan.warnings ?? [])] };
 }

@@ -96,14 +96,20 @@ export interface ActivationSyncAction {
 
 export type DataAction = IngestAction | ExportRunAction | ActivationSyncAction;
 
-/** A destination or source connection that has never been tested (`outflow connections test`) nor published to. */
+/**
+ * Something to check before applying: `connection-untested`, a destination or source connection
+ * never tested (`outflow connections test`) nor published to; `stream-files-unlisted`, a
+ * dataflow's store could not be listed, so the plan shows no ingest for it.
+ */
 export interface PlanWarning {
-  code: 'connection-untested';
-  /** The export or dataflow that uses it. */
+  code: 'connection-untested' | 'stream-files-unlisted';
+  /** The export or dataflow that uses the connection. */
   address: string;
   connection: string;
-  /** The connection's type (s3, gcs, azure, sftp). */
+  /** The connection's type (s3, gcs, azure, sftp, or local for a source). */
   type: string;
+  /** `stream-files-unlisted`: the store's error (never a secret). */
+  message?: string;
 }
 
 export interface PlanProblem {

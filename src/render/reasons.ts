@@ -147,5 +147,7 @@ function count(n: number, noun: string): string {
 
 /** A plan warning in words. */
 export function warningText(w: PlanWarning): string {
+  if (w.code === 'stream-files-unlisted')
+    return `${w.address}: the stream files in connection "${w.connection}" (${w.type}) could not be listed, so this plan shows no ingest for it: ${w.message ?? 'unknown error'}`;
   return `${w.address}: connection "${w.connection}" (${w.type}) has never been tested or published to; check it first with: outflow connections test ${w.connection}`;
 }

@@ -10,7 +10,7 @@ import type { CommandContext } from '../context.js';
 import { loadCheckedProject } from '../load-checked-project.js';
 import { loadBaseline, withBase } from '../plan-base.js';
 import { stateLocation } from '../state-location.js';
-import { observeStreamFiles, withSkippedStreamFiles } from '../stream-files.js';
+import { observeStreamFiles, withSkippedStreamFiles, withUnlistedStreamFiles } from '../stream-files.js';
 import { OUTFLOW_VERSION } from '../version.js';
 
 export { loadSavedPlan } from '../saved-plan.js';
@@ -60,10 +60,13 @@ export async function planCommand(ctx: CommandContext, options: PlanOptions): Pr
   const reference = baseline === undefined ? state : baseline.state;
   const targets = checkAddresses('--target', options.target ?? [], project.model, reference);
   const excludes = checkAddresses('--exclude', options.exclude ?? [], project.model, reference);
-  const observed = await observeStreamFiles(root, project.model, ctx.env);
-  let plan = withSkippedStreamFiles(
-    diff(project.model, reference, { now, outflowVersion: OUTFLOW_VERSION, targets, excludes, observed }),
-    observed,
+  const observed = await observeStreamFiles(root, project.model, ctx.env, { lenient: true });
+  let plan = withUnlistedStreamFiles(
+    withSkippedStreamFiles(
+      diff(project.model, reference, { now, outflowVersion: OUTFLOW_VERSION, targets, excludes, observed }),
+      observed,
+    ),
+    observed.unlisted,
   );
   if (baseline !== undefined) plan = withBase(plan, baseline, state);
   if (options.data !== false) {
