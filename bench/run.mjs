@@ -68,3 +68,10 @@ if (process.env.BENCH_EXPORT !== '0') {
   const r = spawnSync('node', [join(here, 'export.mjs')], { stdio: 'inherit', env: process.env });
   if (r.status !== 0) process.exitCode = 1;
 }
+
+// Uploads: outflow's destination modules vs the bare SDK, per store against its local server
+// (bench/upload.mjs; BENCH_UPLOAD_MB, BENCH_UPLOAD_BIG_MB, BENCH_UPLOAD=0 skips).
+if (process.env.BENCH_UPLOAD !== '0') {
+  const r = spawnSync('node', [join(here, 'upload.mjs')], { stdio: 'inherit', env: process.env });
+  if (r.status !== 0) process.exitCode = 1;
+}
