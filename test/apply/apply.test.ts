@@ -1,64 +1,32 @@
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { projectFiles } from '../../src/cli/init-template.js';
 import { runCli } from '../support/cli.js';
-import { snapshotTree } from '../support/tree.js';
+import { makeProject } from '../support/project.js';
+import { relativeFiles, snapshotTree } from '../support/tree.js';
 
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'outflow.js');
 const NOW = '2026-11-20T12:00:00Z';
 
-function makeProject(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'outflow-apply-'));
-  for (const [path, content] of Object.entries(
-    projectFiles({ name: 'p', dataDir: 'data', schemaPath: 'outflow.schema.json' }),
-  )) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  return dir;
-}
-
-function files(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name));
-      else out.push(join(d, e.name).slice(dir.length + 1));
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return out.sort();
-}
-
 describe('outflow apply', () => {
   it('applies, then a second plan has nothing to do (exit 0 with --detailed-exitcode)', async () => {
-    const dir = makeProject();
+    const dir = makeProject('outflow-apply-');
     const first = await runCli(['-C', dir, 'apply', '--auto-approve', '--now', NOW]);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/Apply complete: 11 of 11 items done/);
-    const manifests = files(join(dir, 'out')).filter((f) => f.includes('_manifest-'));
+    const manifests = relativeFiles(join(dir, 'out')).filter((f) => f.includes('_manifest-'));
     expect(manifests).toHaveLength(2);
     const again = await runCli(['-C', dir, 'plan', '--now', NOW, '--detailed-exitcode']);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/No changes/);
     const noop = await runCli(['-C', dir, 'apply', '--auto-approve', '--now', NOW]);
     expect(noop.code).toBe(0);
-    expect(files(join(dir, 'out')).filter((f) => f.includes('_manifest-'))).toHaveLength(2);
+    expect(relativeFiles(join(dir, 'out')).filter((f) => f.includes('_manifest-'))).toHaveLength(2);
   });
 
   it('refuses to apply without --auto-approve when not interactive, and changes nothing', async () => {
-    const dir = makeProject();
+    const dir = makeProject('outflow-apply-');
     const before = snapshotTree(dir);
     const res = await runCli(['-C', dir, 'apply', '--now', NOW], { env: { CI: 'true' } });
     expect(res.code).toBe(1);
@@ -67,7 +35,7 @@ describe('outflow apply', () => {
   });
 
   it('invalid config writes nothing: no state, no warehouse, no output', async () => {
-    const dir = makeProject();
+    const dir = makeProject('outflow-apply-');
     writeFileSync(
       join(dir, 'flows', 'bad.yaml'),
       'kind: Export\nname: bad\ntype: segment\nfrom: {audience: nobody}\nfields: [email]\ndestination: local_out\nformat: csv\n',
@@ -80,7 +48,7 @@ describe('outflow apply', () => {
   });
 
   it('--draft publishes sample files under _draft/ and leaves state and warehouse untouched', async () => {
-    const dir = makeProject();
+    const dir = makeProject('outflow-apply-');
     writeFileSync(
       join(dir, 'outflow.yaml'),
       readFileSync(join(dir, 'outflow.yaml'), 'utf8').replace('sampleRows: 100', 'sampleRows: 7'),
@@ -89,7 +57,7 @@ describe('outflow apply', () => {
     expect(res.code, res.stderr).toBe(0);
     expect(existsSync(join(dir, '.outflow', 'state.json'))).toBe(false);
     expect(existsSync(join(dir, '.outflow', 'warehouse.duckdb'))).toBe(false);
-    const published = files(join(dir, 'out'));
+    const published = relativeFiles(join(dir, 'out'));
     expect(published.length).toBeGreaterThan(0);
     expect(published.every((f) => f.startsWith('_draft/'))).toBe(true);
     const manifest = published.find((f) => f.includes('events_out') && f.includes('_manifest-'))!;
@@ -97,7 +65,7 @@ describe('outflow apply', () => {
   });
 
   it('two concurrent applies: exactly one wins, the other exits 1 naming the holder', async () => {
-    const dir = makeProject();
+    const dir = makeProject('outflow-apply-');
     const args = [bin, '-C', dir, 'apply', '--auto-approve', '--now', NOW];
     const [a, b] = await Promise.all([
       execa('node', args, { reject: false }),
@@ -110,7 +78,7 @@ describe('outflow apply', () => {
   });
 
   it('an unreadable stream file fails its ingest; what depends on it is skipped and named, the rest is done', async () => {
-    const dir = makeProject();
+    const dir = makeProject('outflow-apply-');
     writeFileSync(
       join(dir, 'data', 'events', 'events-002.ndjson'),
       '{"user_id": 1, "event": "buy", "ts": "2026-11-19T10:00:00Z"\nnot json at all\n',
@@ -135,7 +103,7 @@ describe('outflow apply', () => {
   });
 
   it('an export apply cannot publish fails alone: other exports run, the failure is on record', async () => {
-    const dir = makeProject();
+    const dir = makeProject('outflow-apply-');
     // A second destination whose folder is a file: nothing can be published there.
     writeFileSync(join(dir, 'blocked'), 'a file, not a folder\n');
     writeFileSync(
@@ -158,7 +126,7 @@ root: blocked
     expect(res.stderr).toMatch(/✗ export Export\/buyers_daily\n\s+error\[destination-failed\]/);
     // The independent export ran and published.
     expect(
-      files(join(dir, 'out')).filter((f) => f.startsWith('events_out/') && f.includes('_manifest-')),
+      relativeFiles(join(dir, 'out')).filter((f) => f.startsWith('events_out/') && f.includes('_manifest-')),
     ).toHaveLength(1);
     const state = JSON.parse(readFileSync(join(dir, '.outflow', 'state.json'), 'utf8'));
     const runs = state.resources['Export/buyers_daily'].data.runs;
@@ -178,12 +146,12 @@ root: blocked
   });
 
   it('a dataflow with no stream files yet exports an empty run instead of a raw engine error', async () => {
-    const dir = makeProject();
+    const dir = makeProject('outflow-apply-');
     rmSync(join(dir, 'data', 'events'), { recursive: true });
     const res = await runCli(['-C', dir, 'apply', '--auto-approve', '--now', NOW]);
     expect(res.code, `${res.stdout}\n${res.stderr}`).toBe(0);
     expect(`${res.stdout}${res.stderr}`).not.toMatch(/Catalog Error|does not exist/);
-    const manifest = files(join(dir, 'out')).find(
+    const manifest = relativeFiles(join(dir, 'out')).find(
       (f) => f.startsWith('events_out/') && f.includes('_manifest-'),
     );
     expect(JSON.parse(readFileSync(join(dir, 'out', manifest!), 'utf8'))).toMatchObject({
@@ -192,8 +160,44 @@ root: blocked
     });
   });
 
+  it('a retyped or added column replaces the dataflow and re-ingests; reordering columns changes nothing', async () => {
+    // Regression: the plan said "update" and the next ingest failed with ingest-schema-changed.
+    const dir = makeProject('outflow-apply-');
+    expect((await runCli(['-C', dir, 'apply', '--auto-approve', '--now', NOW])).code).toBe(0);
+    const flows = join(dir, 'flows', 'dataflows.yaml');
+    const original = readFileSync(flows, 'utf8');
+    // Reordered columns: no change, and a later ingest still works.
+    const reordered = original.replace(
+      '    - {name: category, type: string, from: category}\n    - {name: price, type: "decimal(12,2)", from: price}',
+      '    - {name: price, type: "decimal(12,2)", from: price}\n    - {name: category, type: string, from: category}',
+    );
+    expect(reordered).not.toBe(original);
+    writeFileSync(flows, reordered);
+    writeFileSync(
+      join(dir, 'data', 'events', 'events-002.ndjson'),
+      '{"user_id": 1, "event": "buy", "ts": "2026-11-19T10:00:00Z", "category": "Watches", "price": 5}\n',
+    );
+    const again = await runCli(['-C', dir, 'apply', '--auto-approve', '--now', NOW]);
+    expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
+    expect(again.stdout).not.toMatch(/Dataflow\/events {2}\(/);
+    expect(again.stdout).toMatch(/ingest Dataflow\/events: 1 row from 1 file/);
+    // A retyped column: the plan says replace, and apply rebuilds the dataset from the files.
+    writeFileSync(
+      flows,
+      reordered.replace(
+        '{name: price, type: "decimal(12,2)", from: price}',
+        '{name: price, type: double, from: price}',
+      ),
+    );
+    const retyped = await runCli(['-C', dir, 'apply', '--auto-approve', '--now', NOW]);
+    expect(retyped.code, `${retyped.stdout}\n${retyped.stderr}`).toBe(0);
+    expect(retyped.stdout).toMatch(/-\/\+ Dataflow\/events/);
+    expect(retyped.stdout).toMatch(/ingest Dataflow\/events: 401 rows from 2 files/);
+    expect(`${retyped.stdout}${retyped.stderr}`).not.toMatch(/ingest-schema-changed/);
+  });
+
   it('--target creates and runs what the target depends on (fresh project)', async () => {
-    const dir = makeProject();
+    const dir = makeProject('outflow-apply-');
     const res = await runCli([
       '-C',
       dir,
@@ -208,16 +212,16 @@ root: blocked
     expect(res.stdout).toMatch(/create Dataflow\/events/);
     expect(res.stdout).not.toMatch(/Dataflow\/users/);
     expect(res.stdout).not.toMatch(/Catalog Error/);
-    expect(files(join(dir, 'out')).some((f) => f.startsWith('events_out/') && f.includes('_manifest-'))).toBe(
-      true,
-    );
-    expect(files(join(dir, 'out')).some((f) => f.startsWith('buyers_daily/'))).toBe(false);
+    expect(
+      relativeFiles(join(dir, 'out')).some((f) => f.startsWith('events_out/') && f.includes('_manifest-')),
+    ).toBe(true);
+    expect(relativeFiles(join(dir, 'out')).some((f) => f.startsWith('buyers_daily/'))).toBe(false);
   });
 });
 
 describe('outflow preview audience', () => {
   it('prints the member count and a sample, and suggests a name for a typo', async () => {
-    const dir = makeProject();
+    const dir = makeProject('outflow-apply-');
     const before = await runCli(['-C', dir, 'preview', 'audience', 'recent_buyers']);
     expect(before.code).toBe(1);
     expect(before.stderr).toMatch(/error\[no-warehouse\]/);
@@ -236,7 +240,7 @@ describe('outflow preview audience', () => {
     expect(res.code, res.stderr).toBe(0);
     const body = JSON.parse(res.stdout) as { count: number; sample: Record<string, unknown>[] };
     // The same members the export published (the export is the audience's snapshot at NOW).
-    const manifest = files(join(dir, 'out')).find(
+    const manifest = relativeFiles(join(dir, 'out')).find(
       (f) => f.includes('buyers_daily') && f.includes('_manifest-'),
     )!;
     expect(body.count).toBe(JSON.parse(readFileSync(join(dir, 'out', manifest), 'utf8')).rows);
@@ -249,7 +253,7 @@ describe('outflow preview audience', () => {
 
 describe('one-time export with a lookback', () => {
   it('sends only events within the lookback window', async () => {
-    const dir = makeProject();
+    const dir = makeProject('outflow-apply-');
     writeFileSync(
       join(dir, 'flows', 'backfill.yaml'),
       'kind: Export\nname: backfill\ntype: dataOut\nfrom: {dataflow: events}\ndestination: local_out\nformat: ndjson\nmode: full\nschedule: {once: {lookback: 7d}}\n',
@@ -265,7 +269,7 @@ describe('one-time export with a lookback', () => {
     );
     const res = await runCli(['-C', dir, 'apply', '--auto-approve', '--now', NOW]);
     expect(res.code, res.stderr).toBe(0);
-    const manifestName = files(join(dir, 'out')).find(
+    const manifestName = relativeFiles(join(dir, 'out')).find(
       (f) => f.startsWith('backfill/') && f.includes('_manifest-'),
     )!;
     const manifest = JSON.parse(readFileSync(join(dir, 'out', manifestName), 'utf8')) as {

@@ -1,18 +1,11 @@
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { projectFiles, sampleEventsNdjson } from '../../src/cli/init-template.js';
+import { sampleEventsNdjson } from '../../src/cli/init-template.js';
 import { CRASH_POINTS } from '../../src/testing/index.js';
+import { makeProject as makeInitProject } from '../support/project.js';
+import { localPublishedFiles } from '../support/published.js';
 
 // Invariant 3: kill -9 the first apply at each crash point (OUTFLOW_CRASH_AT, src/testing), re-apply,
 // and the files referenced by manifests hold every event row exactly once. Deterministic: the
@@ -24,13 +17,7 @@ const T2 = '2026-11-20T13:00:00Z';
 const T3 = '2026-11-20T18:00:00Z';
 
 function makeProject(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'outflow-crash-'));
-  for (const [path, content] of Object.entries(
-    projectFiles({ name: 'crash', dataDir: 'data', schemaPath: 'outflow.schema.json' }),
-  )) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
+  const dir = makeInitProject('outflow-crash-', { name: 'crash' });
   // More events, so the events export publishes many files (31 with chunk.maxRows 100).
   writeFileSync(join(dir, 'data/events/events-001.ndjson'), sampleEventsNdjson(3000));
   return dir;
@@ -49,23 +36,10 @@ const apply = (dir: string, now: string) =>
 
 /** Every data row of every file referenced by a manifest of the events export, sorted. */
 function publishedEventRows(dir: string): string[] {
-  const root = join(dir, 'out', 'events_out');
   const rows: string[] = [];
-  if (!existsSync(root)) return rows;
-  for (const run of readdirSync(root)) {
-    for (const f of readdirSync(join(root, run)).filter((n) => n.startsWith('_manifest-'))) {
-      const manifest = JSON.parse(readFileSync(join(root, run, f), 'utf8')) as {
-        files: { name: string; rows: number }[];
-      };
-      for (const file of manifest.files) {
-        const lines = readFileSync(join(dir, 'out', file.name), 'utf8')
-          .trimEnd()
-          .split('\n')
-          .slice(1);
-        expect(lines.length).toBe(file.rows);
-        rows.push(...lines);
-      }
-    }
+  for (const { file, lines } of localPublishedFiles(dir, 'events_out')) {
+    expect(lines.length).toBe(file.rows);
+    rows.push(...lines);
   }
   return rows.sort();
 }

@@ -1,6 +1,5 @@
 import {
   existsSync,
-  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -11,34 +10,16 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { projectFiles } from '../../src/cli/init-template.js';
 import { runCli } from '../support/cli.js';
+import { makeProject as makeInitProject } from '../support/project.js';
+import { relativeFiles } from '../support/tree.js';
 
 const NOW = '2026-11-20T12:00:00Z';
 const EVENTS_PATH = '"{export}/{runId}/{export}-{event}-{date:yyyyMMdd}-{index}.{ext}"';
 
 /** The `outflow init` project (timezone Europe/Paris), with `edit` applied to flows/exports.yaml. */
 function makeProject(edit: (exportsYaml: string) => string = (s) => s): string {
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'outflow-publish-')));
-  for (const [path, content] of Object.entries(
-    projectFiles({ name: 'p', dataDir: 'data', schemaPath: 'outflow.schema.json' }),
-  )) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), path === 'flows/exports.yaml' ? edit(content) : content);
-  }
-  return dir;
-}
-
-function files(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name));
-      else out.push(join(d, e.name).slice(dir.length + 1));
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return out.sort();
+  return makeInitProject('outflow-publish-', { realpath: true, edit: { 'flows/exports.yaml': edit } });
 }
 
 function exportRuns(
@@ -62,7 +43,7 @@ describe('manifest: false', () => {
 
     const apply = await runCli(['-C', dir, 'apply', '--auto-approve', '--now', NOW]);
     expect(apply.code, apply.stderr).toBe(0);
-    const published = files(join(dir, 'out', 'events_out'));
+    const published = relativeFiles(join(dir, 'out', 'events_out'));
     expect(published.length).toBeGreaterThan(0);
     expect(published.filter((f) => f.includes('manifest'))).toEqual([]);
     const [run] = exportRuns(dir, 'events_out');
@@ -70,7 +51,7 @@ describe('manifest: false', () => {
     expect(run!.rows).toBeGreaterThan(0);
     expect(run!.files.map((f) => f.name).sort()).toEqual(published.map((f) => `events_out/${f}`));
     // The other export still has its manifest.
-    expect(files(join(dir, 'out', 'buyers_daily')).some((f) => f.includes('_manifest-'))).toBe(true);
+    expect(relativeFiles(join(dir, 'out', 'buyers_daily')).some((f) => f.includes('_manifest-'))).toBe(true);
 
     for (const args of [
       ['plan', '--now', NOW, '--detailed-exitcode'],
@@ -95,7 +76,7 @@ describe('the manifest goes where the path template puts the run', () => {
     const apply = await runCli(['-C', dir, 'apply', '--auto-approve', '--now', NOW]);
     expect(apply.code, apply.stderr).toBe(0);
     // Europe/Paris is UTC+1 in November.
-    const first = files(join(dir, 'out', 'events_out'));
+    const first = relativeFiles(join(dir, 'out', 'events_out'));
     expect(first.length).toBeGreaterThan(1);
     for (const f of first)
       expect(f).toMatch(/^exportTime=202611201300\/(events_out-.+-20261120-\d{5}\.csv|_manifest-.+\.json)$/);
@@ -108,7 +89,7 @@ describe('the manifest goes where the path template puts the run', () => {
     expect(runs[1]!.rows).toBe(0);
     expect(runs[1]!.manifest).toMatch(/^events_out\/exportTime=202611210030\/_manifest-[^/]+\.json$/);
     expect(existsSync(join(dir, 'out', runs[1]!.manifest))).toBe(true);
-    expect(files(join(dir, 'out')).filter((f) => /^events_out\/_manifest/.test(f))).toEqual([]);
+    expect(relativeFiles(join(dir, 'out')).filter((f) => /^events_out\/_manifest/.test(f))).toEqual([]);
   });
 });
 
@@ -156,13 +137,13 @@ describe('event names from the data cannot steer where files go', () => {
     }
     // Every published file is listed by a manifest: none landed anywhere else.
     const listed = new Set(
-      files(out)
+      relativeFiles(out)
         .filter((f) => f.includes('_manifest-'))
         .flatMap((m) =>
           JSON.parse(readFileSync(join(out, m), 'utf8')).files.map((f: { name: string }) => f.name),
         ),
     );
-    expect(files(out).filter((f) => !f.includes('_manifest-') && !listed.has(f))).toEqual([]);
+    expect(relativeFiles(out).filter((f) => !f.includes('_manifest-') && !listed.has(f))).toEqual([]);
   });
 });
 

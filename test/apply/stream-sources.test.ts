@@ -1,18 +1,10 @@
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { projectFiles, sampleEventsNdjson } from '../../src/cli/init-template.js';
+import { sampleEventsNdjson } from '../../src/cli/init-template.js';
 import { runCli } from '../support/cli.js';
+import { makeProject as makeInitProject } from '../support/project.js';
+import { localPublishedFiles } from '../support/published.js';
 
 // Stream files read from a Connection's store (`source: {connection, prefix, path}`), here a
 // `local` connection: the generic path every store shares (list, download into staging, ingest
@@ -22,26 +14,18 @@ const LATER = '2026-11-20T18:00:00Z';
 const LATEST = '2026-11-21T06:00:00Z';
 
 function makeProject(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'outflow-streams-'));
-  for (const [path, content] of Object.entries(
-    projectFiles({ name: 'p', dataDir: 'data', schemaPath: 'outflow.schema.json' }),
-  )) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
   // The events arrive in a drop folder that a Connection names, not under data/.
-  writeFileSync(
-    join(dir, 'flows', 'connections.yaml'),
-    `${readFileSync(join(dir, 'flows', 'connections.yaml'), 'utf8')}---\nkind: Connection\nname: drop\ntype: local\nroot: inbox\n`,
-  );
-  const flows = readFileSync(join(dir, 'flows', 'dataflows.yaml'), 'utf8');
-  writeFileSync(
-    join(dir, 'flows', 'dataflows.yaml'),
-    flows.replace(
-      '  path: data/events/*.ndjson',
-      '  connection: drop\n  prefix: incoming/events/\n  path: "*.ndjson"',
-    ),
-  );
+  const dir = makeInitProject('outflow-streams-', {
+    edit: {
+      'flows/connections.yaml': (template) =>
+        `${template}---\nkind: Connection\nname: drop\ntype: local\nroot: inbox\n`,
+      'flows/dataflows.yaml': (template) =>
+        template.replace(
+          '  path: data/events/*.ndjson',
+          '  connection: drop\n  prefix: incoming/events/\n  path: "*.ndjson"',
+        ),
+    },
+  });
   mkdirSync(join(dir, 'inbox', 'incoming', 'events'), { recursive: true });
   renameSync(
     join(dir, 'data', 'events', 'events-001.ndjson'),
@@ -52,21 +36,9 @@ function makeProject(): string {
 
 /** Data rows of every file the events export published (manifests say which), header lines left out. */
 function publishedEventRows(dir: string): string[] {
-  const root = join(dir, 'out', 'events_out');
-  const rows: string[] = [];
-  if (!existsSync(root)) return rows;
-  for (const run of readdirSync(root))
-    for (const m of readdirSync(join(root, run)).filter((n) => n.startsWith('_manifest-'))) {
-      const manifest = JSON.parse(readFileSync(join(root, run, m), 'utf8')) as { files: { name: string }[] };
-      for (const f of manifest.files)
-        rows.push(
-          ...readFileSync(join(dir, 'out', f.name), 'utf8')
-            .trimEnd()
-            .split('\n')
-            .slice(1),
-        );
-    }
-  return rows.sort();
+  return localPublishedFiles(dir, 'events_out')
+    .flatMap((f) => f.lines)
+    .sort();
 }
 
 describe('stream files from a connection', () => {
@@ -87,6 +59,9 @@ describe('stream files from a connection', () => {
 
     const first = await runCli(['-C', dir, 'apply', '--auto-approve', '--now', NOW]);
     expect(first.code, `${first.stdout}\n${first.stderr}`).toBe(0);
+    // Reading from the connection counts as reaching it (the plan stops warning about it).
+    const reachedState = JSON.parse(readFileSync(join(dir, '.outflow', 'state.json'), 'utf8'));
+    expect(reachedState.resources['Connection/drop'].data.check.reachedAt).toBeDefined();
     const rows = publishedEventRows(dir);
     expect(rows.length).toBeGreaterThan(0);
     expect(existsSync(join(dir, '.outflow', 'staging', 'streams', 'events'))).toBe(false); // downloads removed
@@ -119,5 +94,30 @@ describe('stream files from a connection', () => {
       ['drop:incoming/events/events-001.ndjson', false],
       ['drop:incoming/events/events-002.ndjson', true],
     ]);
+  });
+});
+
+describe('a stream-file store that cannot be listed', () => {
+  it('is a warning in the plan (a PR plan without credentials still works) and an error for apply', async () => {
+    const dir = makeProject();
+    // The drop folder is a file: listing it fails (as a store without credentials would).
+    rmSync(join(dir, 'inbox'), { recursive: true });
+    writeFileSync(join(dir, 'inbox'), 'not a folder\n');
+    const plan = await runCli(['-C', dir, 'plan', '--now', NOW, '--no-data']);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(
+      /warning\[stream-files-unlisted\]: Dataflow\/events: the stream files in connection "drop" \(local\) could not be listed, so this plan shows no ingest for it/,
+    );
+    const json = JSON.parse(
+      (await runCli(['-C', dir, 'plan', '--now', NOW, '--no-data', '--format', 'json'])).stdout,
+    );
+    expect(json.warnings[0]).toMatchObject({
+      code: 'stream-files-unlisted',
+      address: 'Dataflow/events',
+      connection: 'drop',
+    });
+    const apply = await runCli(['-C', dir, 'apply', '--auto-approve', '--now', NOW]);
+    expect(apply.code).toBe(1);
+    expect(existsSync(join(dir, '.outflow', 'state.json'))).toBe(false);
   });
 });

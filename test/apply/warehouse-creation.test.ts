@@ -2,36 +2,17 @@
 // DuckDB's own create is not atomic (killed inside it, it leaves an empty file that every later
 // open refuses with "not a valid DuckDB database file"), so outflow creates the warehouse under a
 // temporary name and renames it into place (src/project/warehouse-file.ts).
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { projectFiles } from '../../src/cli/init-template.js';
+import { makeProject as makeInitProject } from '../support/project.js';
 
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'outflow.js');
 const T1 = '2026-11-20T12:00:00Z';
 const T2 = '2026-11-20T13:00:00Z';
 
-function makeProject(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'outflow-warehouse-'));
-  for (const [path, content] of Object.entries(
-    projectFiles({ name: 'warehouse', dataDir: 'data', schemaPath: 'outflow.schema.json' }),
-  )) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  return dir;
-}
+const makeProject = () => makeInitProject('outflow-warehouse-', { name: 'warehouse' });
 
 const apply = (dir: string, now: string, crashAt?: string) =>
   execa('node', [bin, '-C', dir, 'apply', '--auto-approve', '--now', now], {

@@ -1,11 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectFiles } from '../../src/cli/init-template.js';
 import { runCli } from '../support/cli.js';
+import { makeProject as makeInitProject } from '../support/project.js';
 import { S3RVER_KEY, type S3TestServer, startS3rver } from '../support/servers/s3.js';
 
 // `outflow connections test` against real receivers: a local folder, s3rver, a node:http webhook.
@@ -36,17 +35,11 @@ afterAll(async () => {
   await new Promise((r) => hook?.close(r));
 });
 
+/** The init template with two more connections (s3 on `bucket`, the webhook), its exports sent to s3. */
 function makeProject(bucket: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'outflow-conn-'));
-  for (const [path, content] of Object.entries(
-    projectFiles({ name: 'p', dataDir: 'data', schemaPath: 'outflow.schema.json' }),
-  )) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  writeFileSync(
-    join(dir, 'flows', 'connections.yaml'),
-    `${readFileSync(join(dir, 'flows', 'connections.yaml'), 'utf8')}---
+  return makeInitProject('outflow-conn-', {
+    edit: {
+      'flows/connections.yaml': (template) => `${template}---
 kind: Connection
 name: s3_out
 type: s3
@@ -64,13 +57,9 @@ baseUrl: http://127.0.0.1:${hookPort}/cdp/webhook
 clientId: outflow
 clientSecret: \${env:CMS_SECRET}
 `,
-  );
-  const exports = readFileSync(join(dir, 'flows', 'exports.yaml'), 'utf8');
-  writeFileSync(
-    join(dir, 'flows', 'exports.yaml'),
-    exports.replace('destination: local_out', 'destination: s3_out'),
-  );
-  return dir;
+      'flows/exports.yaml': (template) => template.replace('destination: local_out', 'destination: s3_out'),
+    },
+  });
 }
 
 const env = { S3_SECRET: S3RVER_KEY, CMS_SECRET: 'cms-secret-never-shown' };

@@ -1,8 +1,7 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { projectFiles } from '../../src/cli/init-template.js';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ExportRun, StateDocument } from '../../src/state/index.js';
+import { makeProject as makeInitProject } from '../support/project.js';
 
 /** Extra exports for the simulated week: a daily catch-up-all NDJSON export of every event. */
 export const EXTRA_EXPORTS = `---
@@ -19,16 +18,14 @@ schedule: {cron: "0 6 * * *", timezone: UTC, catchUp: all}
 
 /** A project laid out as `outflow init` makes it, with `extra` appended to flows/exports.yaml. */
 export function makeProject(extra = ''): string {
-  const dir = mkdtempSync(join(tmpdir(), 'outflow-run-'));
-  const files = projectFiles({ name: 'weekly', dataDir: 'data', schemaPath: 'outflow.schema.json' });
-  files['flows/exports.yaml'] = `${files['flows/exports.yaml']}${extra}`;
-  // The week's events come from eventFile(); the sample file would be a second source of rows.
-  delete files['data/events/events-001.ndjson'];
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  return dir;
+  return makeInitProject('outflow-run-', {
+    name: 'weekly',
+    edit: {
+      'flows/exports.yaml': (template) => `${template}${extra}`,
+      // The week's events come from eventFile(); the sample file would be a second source of rows.
+      'data/events/events-001.ndjson': null,
+    },
+  });
 }
 
 let nextUser = 1;

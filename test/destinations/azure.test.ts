@@ -1,41 +1,43 @@
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ContainerClient } from '@azure/storage-blob';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectFiles } from '../../src/cli/init-template.js';
 import { openAzureDestination } from '../../src/destinations/azure.js';
 import { parseAccountUrl } from '../../src/destinations/azure-account.js';
 import { azureError, classifyAzureError } from '../../src/destinations/azure-errors.js';
-import type { PublicationManifest } from '../../src/destinations/index.js';
+import { MB } from '../support/data.js';
+import { withEnv } from '../support/env.js';
+import { type StoreProjectOptions, writeStoreProject } from '../support/project.js';
+import {
+  expectManifestLast,
+  expectPublished,
+  type Listed,
+  listWhile,
+  publishedIds,
+  type StoreReader,
+  streamDigest,
+} from '../support/published.js';
 import { AZURITE_KEY, type AzuriteServer, startAzurite } from '../support/servers/azure.js';
 import { flakyHttpProxy } from '../support/servers/flaky-proxy.js';
+import { tempDirs } from '../support/temp.js';
+import { expectSecretInNoFile } from '../support/tree.js';
 
 // The azure destination against a real azurite on 127.0.0.1 (started here, stopped by PID): the
 // module's own logic first, then `outflow apply` through the real binary (npm run build first).
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'outflow.js');
 const NOW = '2026-11-20T12:00:00Z';
 const CONTAINER = 'exports';
-const MB = 1024 * 1024;
 /** A wrong account key that must never leave the process that resolves it. */
 const SECRET_KEY = randomBytes(64).toString('base64');
 
 let azurite: AzuriteServer;
 let container: ContainerClient;
-const scratch: string[] = [];
+const scratch = tempDirs('outflow-azure');
+const tempDir = scratch.make;
 
 beforeAll(async () => {
   azurite = await startAzurite([CONTAINER]);
@@ -44,22 +46,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await azurite?.stop();
-  for (const d of scratch) rmSync(d, { recursive: true, force: true });
+  scratch.removeAll();
 });
 
-function tempDir(name: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `outflow-azure-${name}-`));
-  scratch.push(dir);
-  return dir;
-}
-
 // ---------- store helpers (the SDK, not outflow) ----------
-
-interface Listed {
-  key: string;
-  size: number;
-  lastModified: number;
-}
 
 async function listAll(prefix: string, uncommitted = false): Promise<Listed[]> {
   const out: Listed[] = [];
@@ -76,16 +66,9 @@ async function blobBytes(key: string): Promise<Buffer> {
   return container.getBlockBlobClient(key).downloadToBuffer();
 }
 
-/** sha256 and size of a blob, streamed (150 MB never held in memory). */
+/** sha256 and size of a blob, streamed. */
 async function blobDigest(key: string): Promise<{ sha256: string; bytes: number }> {
-  const res = await container.getBlockBlobClient(key).download();
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of res.readableStreamBody as Readable) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest('hex'), bytes };
+  return streamDigest((await container.getBlockBlobClient(key).download()).readableStreamBody as Readable);
 }
 
 /** The blob's uncommitted blocks (names decoded), as Get Block List reports them. */
@@ -99,89 +82,33 @@ async function uncommittedBlocks(key: string): Promise<string[]> {
   }
 }
 
-/** Every manifest under `prefix`, with its key. */
-async function manifests(prefix: string): Promise<{ key: string; manifest: PublicationManifest }[]> {
-  const keys = (await listAll(prefix)).filter((o) => o.key.includes('/_manifest-')).map((o) => o.key);
-  return Promise.all(
-    keys.map(async (key) => ({
-      key,
-      manifest: JSON.parse((await blobBytes(key)).toString('utf8')) as PublicationManifest,
-    })),
-  );
-}
-
 /**
- * Checks what a consumer relies on for an export published under the connection prefix `root`:
- * each manifest's files exist with its bytes and sha256, none was modified after the manifest,
- * no blob is left with uncommitted blocks, and nothing else is there. Returns the manifests.
+ * The container as expectPublished and publishedIds read it back: besides what every store is
+ * checked for, no published blob is left with uncommitted blocks, and no blob outside the
+ * manifests has any.
  */
-async function expectPublished(root: string, exportName: string): Promise<PublicationManifest[]> {
-  const prefix = `${root}${exportName}/`;
-  const objects = await listAll(prefix);
-  const byKey = new Map(objects.map((o) => [o.key, o]));
-  const expected = new Set<string>();
-  const found = await manifests(prefix);
-  expect(found.length).toBeGreaterThan(0);
-  for (const { key, manifest } of found) {
-    expected.add(key);
-    for (const f of manifest.files) {
-      const fileKey = root + f.name;
-      expected.add(fileKey);
-      const stored = byKey.get(fileKey);
-      expect(stored, `${fileKey} listed in ${key}`).toBeDefined();
-      expect(await blobDigest(fileKey), fileKey).toEqual({ sha256: f.sha256, bytes: f.bytes });
-      expect(byKey.get(key)!.lastModified).toBeGreaterThanOrEqual(stored!.lastModified);
-      expect(await uncommittedBlocks(fileKey), fileKey).toEqual([]);
-    }
-  }
-  expect(objects.map((o) => o.key).sort()).toEqual([...expected].sort());
-  expect((await listAll(prefix, true)).map((o) => o.key).sort()).toEqual([...expected].sort());
-  return found.map((m) => m.manifest);
-}
+const store: StoreReader = {
+  list: (prefix) => listAll(prefix),
+  bytes: blobBytes,
+  digest: blobDigest,
+  checkFile: async (key) => expect(await uncommittedBlocks(key), key).toEqual([]),
+  listPending: (prefix) => listAll(prefix, true),
+};
 
 // ---------- projects ----------
 
-interface ProjectOptions {
+interface ProjectOptions extends StoreProjectOptions {
   /** The connection's prefix: one per test, so tests never see each other's blobs. */
   prefix: string;
   container?: string;
   /** `connectionString: ${env:AZ_CONNECTION}` (default) or `accountUrl: ${env:AZ_SAS_URL}`. */
   auth?: 'connectionString' | 'sasUrl';
-  /** Size of a synthetic csv dataflow `blobs` (incompressible hex payloads), exported as blobs_out. */
-  blobsMb?: number;
-  blobsChunk?: string;
-  /** Keep the init template's exports (buyers_daily, events_out), sent to azure too. */
-  templateExports?: boolean;
 }
 
-const BLOB_ROW_BYTES = 258;
-
-/** Writes `mb` MB of `id,payload` rows quickly (one random buffer per 10,000 rows). */
-async function writeBlobs(file: string, mb: number): Promise<number> {
-  const rows = Math.ceil((mb * MB) / BLOB_ROW_BYTES);
-  const out = createWriteStream(file);
-  out.write('id,payload\n');
-  for (let start = 1; start <= rows; start += 10_000) {
-    const n = Math.min(10_000, rows - start + 1);
-    const hex = randomBytes(125 * n).toString('hex');
-    const lines: string[] = [];
-    for (let i = 0; i < n; i++) lines.push(`${start + i},${hex.slice(i * 250, i * 250 + 250)}\n`);
-    if (!out.write(lines.join(''))) await new Promise((r) => out.once('drain', r));
-  }
-  await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
-  return rows;
-}
-
-async function makeProject(o: ProjectOptions): Promise<{ dir: string; rows: number }> {
-  const dir = tempDir('project');
-  for (const [path, content] of Object.entries(
-    projectFiles({ name: 'p', dataDir: 'data', schemaPath: 'outflow.schema.json' }),
-  )) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  writeFileSync(
-    join(dir, 'flows', 'connections.yaml'),
+const makeProject = (o: ProjectOptions) =>
+  writeStoreProject(
+    tempDir('project'),
+    'az_out',
     `kind: Connection
 name: az_out
 type: azure
@@ -189,41 +116,8 @@ container: ${o.container ?? CONTAINER}
 prefix: ${o.prefix}
 ${o.auth === 'sasUrl' ? 'accountUrl: ${env:AZ_SAS_URL}' : 'connectionString: ${env:AZ_CONNECTION}'}
 `,
+    o,
   );
-  const exportsFile = join(dir, 'flows', 'exports.yaml');
-  const template = readFileSync(exportsFile, 'utf8').replaceAll(
-    'destination: local_out',
-    'destination: az_out',
-  );
-  writeFileSync(exportsFile, o.templateExports === false ? '' : template);
-  let rows = 0;
-  if (o.blobsMb !== undefined) {
-    writeFileSync(
-      join(dir, 'flows', 'blobs.yaml'),
-      `kind: Dataflow
-name: blobs
-entity: content
-source: {type: streamFile, path: data/blobs/*.csv, format: csv}
-schema:
-  name: blobs
-  columns:
-    - {name: id, type: bigint, mandatory: true}
-    - {name: payload, type: string}
----
-kind: Export
-name: blobs_out
-type: dataOut
-from: {dataflow: blobs}
-destination: az_out
-format: csv
-schedule: {every: 24h}
-${o.blobsChunk === undefined ? '' : `chunk: {maxBytes: ${o.blobsChunk}}\n`}`,
-    );
-    mkdirSync(join(dir, 'data', 'blobs'));
-    rows = await writeBlobs(join(dir, 'data', 'blobs', 'blobs-001.csv'), o.blobsMb);
-  }
-  return { dir, rows };
-}
 
 function apply(dir: string, env: Record<string, string> = {}) {
   return execa('node', [bin, '-C', dir, 'apply', '--auto-approve', '--now', NOW], {
@@ -231,32 +125,6 @@ function apply(dir: string, env: Record<string, string> = {}) {
     timeout: 100_000,
     env: { CI: 'true', NO_COLOR: '1', AZ_CONNECTION: azurite.connectionString(), ...env },
   });
-}
-
-/** The ids (first csv column) of every data row of every file the manifests list. */
-async function publishedIds(prefix: string, found: PublicationManifest[]): Promise<number[]> {
-  const ids: number[] = [];
-  for (const m of found)
-    for (const f of m.files) {
-      const lines = (await blobBytes(prefix + f.name)).toString('utf8').trimEnd().split('\n').slice(1);
-      expect(lines.length).toBe(f.rows);
-      for (const line of lines) ids.push(Number(line.slice(0, line.indexOf(','))));
-    }
-  return ids.sort((a, b) => a - b);
-}
-
-/** Files under `dir` (smaller than `maxBytes`), to search for a leaked secret. */
-function filesUnder(dir: string, maxBytes = 512 * MB): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && statSync(p).size < maxBytes) out.push(p);
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return out;
 }
 
 // ---------- the module ----------
@@ -276,17 +144,6 @@ const unitEnv = (env: Record<string, string> = {}) => ({
   root: tmpdir(),
   env: { AZ_CONNECTION: azurite.connectionString(), ...env },
 });
-
-async function withRetryMin<T>(fn: () => Promise<T>): Promise<T> {
-  const prev = process.env.OUTFLOW_RETRY_MIN_MS;
-  process.env.OUTFLOW_RETRY_MIN_MS = '10';
-  try {
-    return await fn();
-  } finally {
-    if (prev === undefined) delete process.env.OUTFLOW_RETRY_MIN_MS;
-    else process.env.OUTFLOW_RETRY_MIN_MS = prev;
-  }
-}
 
 describe('azure destination module', () => {
   it('prefixes keys as a folder and round-trips put, list, get, download and delete', async () => {
@@ -633,7 +490,7 @@ describe('azure destination module', () => {
     writeFileSync(join(dir, 'f.txt'), 'flaky');
     writeFileSync(join(dir, 'big.bin'), randomBytes(20 * MB));
     try {
-      await withRetryMin(async () => {
+      await withEnv({ OUTFLOW_RETRY_MIN_MS: '10' }, async () => {
         const d = await openAzureDestination(
           'az_unit',
           connection({ prefix: 'flaky-unit' }),
@@ -686,24 +543,14 @@ describe('outflow apply to azure', () => {
 
     // Watch the container while the apply runs: whenever the manifest is visible, so must be every
     // file it lists (checked below, once the file list is known).
-    const snapshots: string[][] = [];
-    const running = apply(dir);
-    let done = false;
-    void running.finally(() => {
-      done = true;
-    });
-    while (!done) {
-      snapshots.push((await listAll('big/')).map((o) => o.key));
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const res = await running;
+    const { result: res, listings } = await listWhile(store, 'big/', apply(dir));
     expect(res.exitCode, `${res.stdout}\n${res.stderr}`).toBe(0);
     expect(res.stdout).toMatch(
       new RegExp(
         `✓ export Export/blobs_out: ${rows} rows in \\d+ files → ${azurite.accountUrl()}/${CONTAINER}/big/blobs_out/`,
       ),
     );
-    const [manifest] = await expectPublished('big/', 'blobs_out');
+    const [manifest] = await expectPublished(store, 'big/', 'blobs_out');
     expect(manifest!.rows).toBe(rows);
     expect(manifest!.bytes).toBeGreaterThan(150_000_000);
     expect(manifest!.files.length).toBeGreaterThanOrEqual(3);
@@ -712,10 +559,10 @@ describe('outflow apply to azure', () => {
       const list = await container.getBlockBlobClient(`big/${f.name}`).getBlockList('committed');
       expect(list.committedBlocks!.length).toBe(Math.ceil(f.bytes / (8 * MB)));
     }
-    const dataKeys = manifest!.files.map((f) => `big/${f.name}`);
-    for (const snap of snapshots.filter((s) => s.some((k) => k.includes('/_manifest-'))))
-      expect(dataKeys.filter((k) => !snap.includes(k))).toEqual([]);
-    expect(snapshots.length).toBeGreaterThan(1);
+    expectManifestLast(
+      listings,
+      manifest!.files.map((f) => `big/${f.name}`),
+    );
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -754,12 +601,12 @@ describe('outflow apply to azure', () => {
     expect(rerun.exitCode, `${rerun.stdout}\n${rerun.stderr}`).toBe(0);
     expect(`${rerun.stdout}${rerun.stderr}`).not.toMatch(/sig=/);
     // expectPublished also checks that no blob keeps uncommitted blocks, the killed one included.
-    const found = await expectPublished('kill/', 'blobs_out');
+    const found = await expectPublished(store, 'kill/', 'blobs_out');
     expect(found).toHaveLength(1);
     expect(found[0]!.files.length).toBeGreaterThanOrEqual(2);
     expect(found[0]!.files.map((f) => `kill/${f.name}`)).toContain(pending[0]!.key);
     expect(await uncommittedBlocks(pending[0]!.key)).toEqual([]);
-    const ids = await publishedIds('kill/', found);
+    const ids = await publishedIds(store, 'kill/', found);
     expect(ids).toEqual(Array.from({ length: rows }, (_, i) => i + 1));
     rmSync(dir, { recursive: true, force: true });
   });
@@ -779,7 +626,7 @@ describe('outflow apply to azure', () => {
       expect(proxy.counts.reset).toBe(3);
       expect(proxy.counts.passed).toBeGreaterThan(0);
       for (const exp of ['buyers_daily', 'events_out', 'blobs_out']) {
-        const found = await expectPublished('flaky/', exp);
+        const found = await expectPublished(store, 'flaky/', exp);
         expect(found).toHaveLength(1);
       }
       rmSync(dir, { recursive: true, force: true });
@@ -819,9 +666,8 @@ describe('outflow apply to azure', () => {
       for (const secret of secrets) {
         expect(res.stdout).not.toContain(secret);
         expect(res.stderr).not.toContain(secret);
-        for (const file of filesUnder(dir)) expect(readFileSync(file).includes(secret), file).toBe(false);
-        for (const file of filesUnder(azurite.dir, MB))
-          expect(readFileSync(file).includes(secret), file).toBe(false);
+        expectSecretInNoFile(dir, secret);
+        expectSecretInNoFile(azurite.dir, secret, MB);
       }
       expect(`${res.stdout}${res.stderr}`).not.toMatch(/sig=/);
       // Nothing was published.

@@ -1,20 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { type File, Storage } from '@google-cloud/storage';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectFiles } from '../../src/cli/init-template.js';
 import {
   GcsDestination,
   openGcsDestination,
@@ -26,8 +15,10 @@ import { classifyGcsError } from '../../src/destinations/gcs-failures.js';
 import type { PublicationManifest } from '../../src/destinations/index.js';
 import type { ConnectionOf } from '../../src/destinations/open.js';
 import { OutflowError } from '../../src/diagnostics/index.js';
+import { writeProject } from '../support/project.js';
 import { flakyHttpProxy } from '../support/servers/flaky-proxy.js';
 import { type GcsEmulator, startGcsEmulator } from '../support/servers/gcs.js';
+import { tempDirs } from '../support/temp.js';
 
 // The gcs destination against the Firebase Storage emulator (GCS JSON API) on 127.0.0.1, through
 // the real CLI for apply. The emulator's limits (TEST-SERVERS.md): buckets appear on first
@@ -39,7 +30,8 @@ const SECRET = 'TOPSECRET-7f3a9c-KEYMATERIAL';
 
 let emu: GcsEmulator;
 let storage: Storage;
-const scratch: string[] = [];
+const scratch = tempDirs('outflow-gcs');
+const tempDir = scratch.make;
 
 beforeAll(async () => {
   emu = await startGcsEmulator();
@@ -50,33 +42,21 @@ beforeAll(async () => {
 afterAll(async () => {
   delete process.env.OUTFLOW_RETRY_MIN_MS;
   await emu?.stop();
-  for (const d of scratch) rmSync(d, { recursive: true, force: true });
+  scratch.removeAll();
 });
-
-function tempDir(name: string): string {
-  const d = mkdtempSync(join(tmpdir(), `outflow-gcs-${name}-`));
-  scratch.push(d);
-  return d;
-}
 
 /** The init template, both exports sent to a gcs connection on `bucket` (prefix `exports/`). */
 function makeProject(bucket: string, connectionExtra = '', chunkLine = 'chunk: {maxRows: 100}\n'): string {
-  const dir = tempDir('project');
-  for (const [path, content] of Object.entries(
-    projectFiles({ name: 'p', dataDir: 'data', schemaPath: 'outflow.schema.json' }),
-  )) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  writeFileSync(
-    join(dir, 'flows/connections.yaml'),
-    `kind: Connection\nname: gcs_out\ntype: gcs\nbucket: ${bucket}\nprefix: exports/\nprojectId: demo-test\n${connectionExtra}`,
-  );
-  const exports = readFileSync(join(dir, 'flows/exports.yaml'), 'utf8')
-    .replaceAll('destination: local_out', 'destination: gcs_out')
-    .replace('chunk: {maxRows: 100}\n', chunkLine);
-  writeFileSync(join(dir, 'flows/exports.yaml'), exports);
-  return dir;
+  return writeProject(tempDir('project'), {
+    edit: {
+      'flows/connections.yaml': () =>
+        `kind: Connection\nname: gcs_out\ntype: gcs\nbucket: ${bucket}\nprefix: exports/\nprojectId: demo-test\n${connectionExtra}`,
+      'flows/exports.yaml': (template) =>
+        template
+          .replaceAll('destination: local_out', 'destination: gcs_out')
+          .replace('chunk: {maxRows: 100}\n', chunkLine),
+    },
+  });
 }
 
 /**

@@ -1,40 +1,43 @@
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectFiles } from '../../src/cli/init-template.js';
-import type { Destination, PublicationManifest } from '../../src/destinations/index.js';
+import type { Destination } from '../../src/destinations/index.js';
 import { openS3Destination } from '../../src/destinations/s3.js';
 import { classifyS3Error, s3Error } from '../../src/destinations/s3-errors.js';
+import { MB } from '../support/data.js';
+import { withEnv } from '../support/env.js';
+import { type StoreProjectOptions, writeStoreProject } from '../support/project.js';
+import {
+  expectManifestLast,
+  expectPublished,
+  type Listed,
+  listWhile,
+  publishedIds,
+  type StoreReader,
+  streamDigest,
+} from '../support/published.js';
 import { flakyHttpProxy } from '../support/servers/flaky-proxy.js';
 import { S3RVER_KEY, type S3TestServer, startS3rver } from '../support/servers/s3.js';
+import { tempDirs } from '../support/temp.js';
+import { expectSecretInNoFile } from '../support/tree.js';
 
 // The s3 destination against a real s3rver on 127.0.0.1 (started here, stopped by PID): the
 // module's own logic first, then `outflow apply` through the real binary (npm run build first).
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'outflow.js');
 const NOW = '2026-11-20T12:00:00Z';
 const BUCKET = 'exports';
-const MB = 1024 * 1024;
 /** A value that must never leave the process that resolves it. */
 const SECRET = `outflow-s3-secret-${randomBytes(6).toString('hex')}`;
 
 let s3: S3TestServer;
 let client: S3Client;
-const scratch: string[] = [];
+const scratch = tempDirs('outflow-s3');
+const tempDir = scratch.make;
 
 beforeAll(async () => {
   s3 = await startS3rver([BUCKET]);
@@ -44,28 +47,16 @@ beforeAll(async () => {
 afterAll(async () => {
   client?.destroy();
   await s3?.stop();
-  for (const d of scratch) rmSync(d, { recursive: true, force: true });
+  scratch.removeAll();
 });
-
-function tempDir(name: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `outflow-s3-${name}-`));
-  scratch.push(dir);
-  return dir;
-}
 
 // ---------- store helpers (the SDK, not outflow) ----------
 
-interface Listed {
-  key: string;
-  size: number;
-  lastModified: number;
-}
-
-async function listAll(prefix: string, c: S3Client = client): Promise<Listed[]> {
+async function listAll(prefix: string): Promise<Listed[]> {
   const out: Listed[] = [];
   let token: string | undefined;
   do {
-    const page = await c.send(
+    const page = await client.send(
       new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, ContinuationToken: token }),
     );
     for (const o of page.Contents ?? [])
@@ -80,98 +71,27 @@ async function objectBytes(key: string): Promise<Buffer> {
   return Buffer.from(await res.Body!.transformToByteArray());
 }
 
-/** sha256 and size of an object, streamed (150 MB never held in memory). */
-async function objectDigest(key: string): Promise<{ sha256: string; bytes: number }> {
-  const res = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of res.Body as Readable) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest('hex'), bytes };
-}
-
-/** Every manifest under `prefix`, with its key. */
-async function manifests(prefix: string): Promise<{ key: string; manifest: PublicationManifest }[]> {
-  const keys = (await listAll(prefix)).filter((o) => o.key.includes('/_manifest-')).map((o) => o.key);
-  return Promise.all(
-    keys.map(async (key) => ({
-      key,
-      manifest: JSON.parse((await objectBytes(key)).toString('utf8')) as PublicationManifest,
-    })),
-  );
-}
-
-/**
- * Checks what a consumer relies on for an export published under the connection prefix `root`:
- * each manifest's files exist with its bytes and sha256, the manifest was written after every one
- * of them, and nothing else is there (no duplicate or stray objects). Returns the manifests.
- */
-async function expectPublished(root: string, exportName: string): Promise<PublicationManifest[]> {
-  const prefix = `${root}${exportName}/`;
-  const objects = await listAll(prefix);
-  const byKey = new Map(objects.map((o) => [o.key, o]));
-  const expected = new Set<string>();
-  const found = await manifests(prefix);
-  expect(found.length).toBeGreaterThan(0);
-  for (const { key, manifest } of found) {
-    expected.add(key);
-    for (const f of manifest.files) {
-      const fileKey = root + f.name;
-      expected.add(fileKey);
-      const stored = byKey.get(fileKey);
-      expect(stored, `${fileKey} listed in ${key}`).toBeDefined();
-      expect(await objectDigest(fileKey), fileKey).toEqual({ sha256: f.sha256, bytes: f.bytes });
-      expect(byKey.get(key)!.lastModified).toBeGreaterThanOrEqual(stored!.lastModified);
-    }
-  }
-  expect(objects.map((o) => o.key).sort()).toEqual([...expected].sort());
-  return found.map((m) => m.manifest);
-}
+/** The bucket as expectPublished and publishedIds read it back. */
+const bucket: StoreReader = {
+  list: listAll,
+  bytes: objectBytes,
+  digest: async (key) =>
+    streamDigest((await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body as Readable),
+};
 
 // ---------- projects ----------
 
-interface ProjectOptions {
+interface ProjectOptions extends StoreProjectOptions {
   /** The connection's prefix: one per test, so tests never see each other's objects. */
   prefix: string;
   endpoint?: string;
   bucket?: string;
-  /** Size of a synthetic csv dataflow `blobs` (incompressible hex payloads), exported as blobs_out. */
-  blobsMb?: number;
-  blobsChunk?: string;
-  /** Keep the init template's exports (buyers_daily, events_out), sent to s3 too. */
-  templateExports?: boolean;
 }
 
-const BLOB_ROW_BYTES = 258;
-
-/** Writes `mb` MB of `id,payload` rows quickly (one random buffer per 10,000 rows). */
-async function writeBlobs(file: string, mb: number): Promise<number> {
-  const rows = Math.ceil((mb * MB) / BLOB_ROW_BYTES);
-  const out = createWriteStream(file);
-  out.write('id,payload\n');
-  for (let start = 1; start <= rows; start += 10_000) {
-    const n = Math.min(10_000, rows - start + 1);
-    const hex = randomBytes(125 * n).toString('hex');
-    const lines: string[] = [];
-    for (let i = 0; i < n; i++) lines.push(`${start + i},${hex.slice(i * 250, i * 250 + 250)}\n`);
-    if (!out.write(lines.join(''))) await new Promise((r) => out.once('drain', r));
-  }
-  await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
-  return rows;
-}
-
-async function makeProject(o: ProjectOptions): Promise<{ dir: string; rows: number }> {
-  const dir = tempDir('project');
-  for (const [path, content] of Object.entries(
-    projectFiles({ name: 'p', dataDir: 'data', schemaPath: 'outflow.schema.json' }),
-  )) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  writeFileSync(
-    join(dir, 'flows', 'connections.yaml'),
+const makeProject = (o: ProjectOptions) =>
+  writeStoreProject(
+    tempDir('project'),
+    's3_out',
     `kind: Connection
 name: s3_out
 type: s3
@@ -182,59 +102,14 @@ endpoint: ${o.endpoint ?? s3.endpoint}
 accessKeyId: \${env:S3_KEY_ID}
 secretAccessKey: \${env:S3_SECRET}
 `,
+    o,
   );
-  const exportsFile = join(dir, 'flows', 'exports.yaml');
-  const template = readFileSync(exportsFile, 'utf8').replaceAll(
-    'destination: local_out',
-    'destination: s3_out',
-  );
-  writeFileSync(exportsFile, o.templateExports === false ? '' : template);
-  let rows = 0;
-  if (o.blobsMb !== undefined) {
-    writeFileSync(
-      join(dir, 'flows', 'blobs.yaml'),
-      `kind: Dataflow
-name: blobs
-entity: content
-source: {type: streamFile, path: data/blobs/*.csv, format: csv}
-schema:
-  name: blobs
-  columns:
-    - {name: id, type: bigint, mandatory: true}
-    - {name: payload, type: string}
----
-kind: Export
-name: blobs_out
-type: dataOut
-from: {dataflow: blobs}
-destination: s3_out
-format: csv
-schedule: {every: 24h}
-${o.blobsChunk === undefined ? '' : `chunk: {maxBytes: ${o.blobsChunk}}\n`}`,
-    );
-    mkdirSync(join(dir, 'data', 'blobs'));
-    rows = await writeBlobs(join(dir, 'data', 'blobs', 'blobs-001.csv'), o.blobsMb);
-  }
-  return { dir, rows };
-}
 
 function apply(dir: string, env: Record<string, string> = {}, args: string[] = []) {
   return execa('node', [bin, '-C', dir, 'apply', '--auto-approve', '--now', NOW, ...args], {
     reject: false,
     env: { CI: 'true', NO_COLOR: '1', S3_KEY_ID: S3RVER_KEY, S3_SECRET: S3RVER_KEY, ...env },
   });
-}
-
-/** The ids (first csv column) of every data row of every file the manifests list. */
-async function publishedIds(prefix: string, found: PublicationManifest[]): Promise<number[]> {
-  const ids: number[] = [];
-  for (const m of found)
-    for (const f of m.files) {
-      const lines = (await objectBytes(prefix + f.name)).toString('utf8').trimEnd().split('\n').slice(1);
-      expect(lines.length).toBe(f.rows);
-      for (const line of lines) ids.push(Number(line.slice(0, line.indexOf(','))));
-    }
-  return ids.sort((a, b) => a - b);
 }
 
 // ---------- the module ----------
@@ -337,10 +212,7 @@ describe('s3 destination module', () => {
   it('uses the default credential chain when both keys are omitted; one without the other is refused', async () => {
     const dir = tempDir('unit');
     writeFileSync(join(dir, 'f.txt'), 'chain');
-    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
-    process.env.AWS_ACCESS_KEY_ID = S3RVER_KEY;
-    process.env.AWS_SECRET_ACCESS_KEY = S3RVER_KEY;
-    try {
+    await withEnv({ AWS_ACCESS_KEY_ID: S3RVER_KEY, AWS_SECRET_ACCESS_KEY: S3RVER_KEY }, async () => {
       const d = await openS3Destination(
         's3_unit',
         connection({ accessKeyId: undefined, secretAccessKey: undefined, prefix: 'chain' }),
@@ -350,12 +222,7 @@ describe('s3 destination module', () => {
       expect((await objectBytes('chain/f.txt')).toString()).toBe('chain');
       await d.delete('f.txt');
       await d.close();
-    } finally {
-      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
-      else process.env.AWS_ACCESS_KEY_ID = saved.id;
-      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
-      else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
-    }
+    });
     await expect(
       openS3Destination('s3_unit', connection({ secretAccessKey: undefined }), unitEnv),
     ).rejects.toMatchObject({
@@ -453,25 +320,23 @@ describe('s3 destination module', () => {
     const proxy = await flakyHttpProxy(s3.port, { unavailable: 3, reset: 3 });
     const dir = tempDir('unit');
     writeFileSync(join(dir, 'f.txt'), 'flaky');
-    const prev = process.env.OUTFLOW_RETRY_MIN_MS;
-    process.env.OUTFLOW_RETRY_MIN_MS = '10';
-    const d = await openS3Destination(
-      's3_unit',
-      connection({ endpoint: `http://127.0.0.1:${proxy.port}`, prefix: 'flaky-unit' }),
-      unitEnv,
-    );
-    try {
-      await d.put('f.txt', join(dir, 'f.txt'));
-      expect(proxy.counts).toMatchObject({ unavailable: 3, reset: 3 });
-      expect((await d.get('f.txt'))?.toString()).toBe('flaky');
-      expect((await d.list('')).map((o) => o.key)).toEqual(['f.txt']);
-      await d.delete('f.txt');
-    } finally {
-      await d.close();
-      await proxy.close();
-      if (prev === undefined) delete process.env.OUTFLOW_RETRY_MIN_MS;
-      else process.env.OUTFLOW_RETRY_MIN_MS = prev;
-    }
+    await withEnv({ OUTFLOW_RETRY_MIN_MS: '10' }, async () => {
+      const d = await openS3Destination(
+        's3_unit',
+        connection({ endpoint: `http://127.0.0.1:${proxy.port}`, prefix: 'flaky-unit' }),
+        unitEnv,
+      );
+      try {
+        await d.put('f.txt', join(dir, 'f.txt'));
+        expect(proxy.counts).toMatchObject({ unavailable: 3, reset: 3 });
+        expect((await d.get('f.txt'))?.toString()).toBe('flaky');
+        expect((await d.list('')).map((o) => o.key)).toEqual(['f.txt']);
+        await d.delete('f.txt');
+      } finally {
+        await d.close();
+        await proxy.close();
+      }
+    });
   });
 });
 
@@ -490,32 +355,22 @@ describe('outflow apply to s3', () => {
 
     // Watch the bucket while the apply runs: whenever the manifest is visible, so must be every
     // file it lists (checked below, once the file list is known).
-    const snapshots: string[][] = [];
-    const running = apply(dir);
-    let done = false;
-    void running.finally(() => {
-      done = true;
-    });
-    while (!done) {
-      snapshots.push((await listAll('big/')).map((o) => o.key));
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const res = await running;
+    const { result: res, listings } = await listWhile(bucket, 'big/', apply(dir));
     expect(res.exitCode, `${res.stdout}\n${res.stderr}`).toBe(0);
     expect(res.stdout).toMatch(
       new RegExp(`✓ export Export/blobs_out: ${rows} rows in \\d+ files → s3://${BUCKET}/big/blobs_out/`),
     );
-    const [manifest] = await expectPublished('big/', 'blobs_out');
+    const [manifest] = await expectPublished(bucket, 'big/', 'blobs_out');
     expect(manifest!.rows).toBe(rows);
     expect(manifest!.bytes).toBeGreaterThan(150_000_000);
     expect(manifest!.files.length).toBeGreaterThanOrEqual(3);
     // Every data file went up in parts (over two 8 MB parts each but the last), none left open.
     for (const f of manifest!.files.slice(0, -1)) expect(f.bytes).toBeGreaterThan(16 * MB);
     expect(s3.pendingUploads(BUCKET)).toEqual([]);
-    const dataKeys = manifest!.files.map((f) => `big/${f.name}`);
-    for (const snap of snapshots.filter((s) => s.some((k) => k.includes('/_manifest-'))))
-      expect(dataKeys.filter((k) => !snap.includes(k))).toEqual([]);
-    expect(snapshots.length).toBeGreaterThan(1);
+    expectManifestLast(
+      listings,
+      manifest!.files.map((f) => `big/${f.name}`),
+    );
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -546,10 +401,10 @@ describe('outflow apply to s3', () => {
     expect(unlock.exitCode, unlock.stderr).toBe(0);
     const rerun = await apply(dir);
     expect(rerun.exitCode, `${rerun.stdout}\n${rerun.stderr}`).toBe(0);
-    const found = await expectPublished('kill/', 'blobs_out');
+    const found = await expectPublished(bucket, 'kill/', 'blobs_out');
     expect(found).toHaveLength(1);
     expect(found[0]!.files.length).toBeGreaterThanOrEqual(2);
-    const ids = await publishedIds('kill/', found);
+    const ids = await publishedIds(bucket, 'kill/', found);
     expect(ids).toEqual(Array.from({ length: rows }, (_, i) => i + 1));
     // The re-run completed every upload it started; only the killed one is still open.
     expect(s3.pendingUploads(BUCKET).filter((u) => !before.includes(u))).toEqual(orphaned);
@@ -575,7 +430,7 @@ describe('outflow apply to s3', () => {
       expect(proxy.counts.reset).toBe(3);
       expect(proxy.counts.passed).toBeGreaterThan(0);
       for (const exp of ['buyers_daily', 'events_out', 'blobs_out']) {
-        const found = await expectPublished('flaky/', exp);
+        const found = await expectPublished(bucket, 'flaky/', exp);
         expect(found).toHaveLength(1);
       }
       expect(s3.pendingUploads(BUCKET).filter((u) => !before.includes(u))).toEqual([]);
@@ -598,11 +453,10 @@ describe('outflow apply to s3', () => {
     expect(runs[0]).toMatchObject({ status: 'failed', error: { code: 'destination-auth-failed' } });
     expect(res.stdout).not.toContain(SECRET);
     expect(res.stderr).not.toContain(SECRET);
-    for (const file of filesUnder(join(dir, '.outflow')))
-      expect(readFileSync(file).includes(SECRET), file).toBe(false);
+    expectSecretInNoFile(join(dir, '.outflow'), SECRET);
     // Nothing was published, and nothing stored by the server holds the secret.
     expect(await listAll('creds/')).toEqual([]);
-    for (const file of filesUnder(s3.dir, MB)) expect(readFileSync(file).includes(SECRET), file).toBe(false);
+    expectSecretInNoFile(s3.dir, SECRET, MB);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -618,17 +472,3 @@ describe('outflow apply to s3', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
-
-/** Files under `dir` (smaller than `maxBytes`), to search for a leaked secret. */
-function filesUnder(dir: string, maxBytes = 512 * MB): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && statSync(p).size < maxBytes) out.push(p);
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return out;
-}

@@ -4,9 +4,7 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   openSync,
-  readdirSync,
   readFileSync,
   rmSync,
   watch,
@@ -14,12 +12,12 @@ import {
   writeSync,
 } from 'node:fs';
 import { createServer, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import SftpClient from 'ssh2-sftp-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectFiles, sampleEventsNdjson } from '../../src/cli/init-template.js';
+import { sampleEventsNdjson } from '../../src/cli/init-template.js';
+import type { PublicationManifest } from '../../src/destinations/index.js';
 import {
   hostKeyAlgorithms,
   keyFingerprint,
@@ -30,22 +28,20 @@ import type { ConnectionOf } from '../../src/destinations/open.js';
 import { openSftpDestination } from '../../src/destinations/sftp.js';
 import { explainSftpError, type SftpFailure } from '../../src/destinations/sftp-failures.js';
 import type { OutflowError } from '../../src/diagnostics/index.js';
+import { writeProject } from '../support/project.js';
+import { streamDigest } from '../support/published.js';
 import { flakyTcpProxy } from '../support/servers/flaky-proxy.js';
 import { passwordServerUnavailable, type SftpTestServer, startSftpServer } from '../support/servers/sftp.js';
+import { tempDirs } from '../support/temp.js';
+import { relativeFiles } from '../support/tree.js';
 
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'outflow.js');
 const T1 = '2026-11-20T12:00:00Z';
 const T2 = '2026-11-20T13:00:00Z';
 
 let server: SftpTestServer;
-const scratchDirs: string[] = [];
-
-/** A temp folder, removed after the file's tests. */
-function scratch(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  scratchDirs.push(dir);
-  return dir;
-}
+/** Temp folders, removed after the file's tests. */
+const scratch = tempDirs('outflow-sftp');
 
 beforeAll(async () => {
   server = await startSftpServer();
@@ -55,15 +51,20 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
-  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+  scratch.removeAll();
 });
 
-/** A folder for secret files (`keys/…`), the SecretContext root of direct destination calls. */
-function keysDir(knownHosts: string): string {
-  const dir = scratch('outflow-sftp-keys-');
+/** keys/client (the client's private key) and keys/known_hosts (the line `knownHosts`) in `dir`. */
+function writeKeys(dir: string, knownHosts: string): void {
   mkdirSync(join(dir, 'keys'));
   copyFileSync(server.clientKeyFile, join(dir, 'keys', 'client'));
   writeFileSync(join(dir, 'keys', 'known_hosts'), `${knownHosts}\n`);
+}
+
+/** A folder for secret files (`keys/…`), the SecretContext root of direct destination calls. */
+function keysDir(knownHosts: string): string {
+  const dir = scratch.make('keys');
+  writeKeys(dir, knownHosts);
   return dir;
 }
 
@@ -94,25 +95,12 @@ const open = (over: Partial<ConnectionOf<'sftp'>> = {}, env: Record<string, stri
   openSftpDestination('sftp_out', connection(over), { root: keysDir(server.knownHostsLine), env });
 
 function localFile(content: string | Buffer): string {
-  const file = join(scratch('outflow-sftp-src-'), 'f');
+  const file = join(scratch.make('src'), 'f');
   writeFileSync(file, content);
   return file;
 }
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-
-/** Every file under `dir` (relative, sorted), temp files included. */
-function tree(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name));
-      else out.push(relative(dir, join(d, e.name)));
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return out.sort();
-}
 
 async function failure(p: Promise<unknown>): Promise<OutflowError> {
   try {
@@ -255,7 +243,7 @@ describe('sftp destination (direct)', () => {
       await dest.put('top.txt', localFile(''));
       expect(readFileSync(join(conn.root, 'a/bc.csv'), 'utf8')).toBe('y\n');
       expect(sha256(readFileSync(join(conn.root, 'a/b/big.bin')))).toBe(sha256(big));
-      expect(tree(conn.root)).toEqual(['a/b/big.bin', 'a/bc.csv', 'top.txt']);
+      expect(relativeFiles(conn.root)).toEqual(['a/b/big.bin', 'a/bc.csv', 'top.txt']);
 
       expect((await dest.get('a/bc.csv'))?.toString()).toBe('y\n');
       expect(await dest.get('a/missing.csv')).toBeUndefined();
@@ -268,14 +256,14 @@ describe('sftp destination (direct)', () => {
       expect((await dest.list('')).map((o) => o.key)).toEqual(['a/b/big.bin', 'a/bc.csv', 'top.txt']);
       expect(await dest.list('nowhere/')).toEqual([]);
 
-      const target = join(scratch('outflow-sftp-dl-'), 'big.bin');
+      const target = join(scratch.make('dl'), 'big.bin');
       await dest.download('a/b/big.bin', target);
       expect(sha256(readFileSync(target))).toBe(sha256(big));
       expect((await failure(dest.download('a/none.bin', target))).code).toBe('object-not-found');
 
       await dest.delete('a/bc.csv');
       await dest.delete('a/bc.csv'); // a missing object is not an error
-      expect(tree(conn.root)).toEqual(['a/b/big.bin', 'top.txt']);
+      expect(relativeFiles(conn.root)).toEqual(['a/b/big.bin', 'top.txt']);
 
       expect(dest.describe('a/b/big.bin')).toBe(
         `sftp://root@127.0.0.1:${server.port}${conn.root}/a/b/big.bin`,
@@ -302,7 +290,7 @@ describe('sftp destination (direct)', () => {
     expect((await dest.list('')).map((o) => o.key)).toEqual(['run/.keep']);
     await dest.put('run/f.csv', localFile('a\n'));
     await dest.close();
-    expect(tree(conn.root)).toEqual(['run/.keep', 'run/f.csv']);
+    expect(relativeFiles(conn.root)).toEqual(['run/.keep', 'run/f.csv']);
   });
 
   it('a connection cut mid-upload reconnects and sends the whole file again, leaving no temp file', async () => {
@@ -329,7 +317,7 @@ describe('sftp destination (direct)', () => {
     // The retry starts again from byte 0.
     expect(progress.some((n, i) => i > 0 && n < progress[i - 1]!)).toBe(true);
     expect(sha256(readFileSync(join(root, 'r/f.bin')))).toBe(sha256(content));
-    expect(tree(root)).toEqual(['r/f.bin']);
+    expect(relativeFiles(root)).toEqual(['r/f.bin']);
   });
 
   it('host keys: [host]:port and hashed known_hosts entries are trusted', async () => {
@@ -342,7 +330,7 @@ describe('sftp destination (direct)', () => {
     const dest = await openSftpDestination('sftp_out', conn, { root: dir, env: {} });
     await dest.put('k.txt', localFile('k'));
     await dest.close();
-    expect(tree(conn.root)).toEqual(['k.txt']);
+    expect(relativeFiles(conn.root)).toEqual(['k.txt']);
   });
 
   it('host keys: an unknown host is refused unless allowUnknownHost; a mismatch always is', async () => {
@@ -455,7 +443,7 @@ describe.skipIf(passwordServerUnavailable() !== undefined)(
       const ok = await openSftpDestination('sftp_out', conn(pwServer.dataDir), context(password));
       await ok.put('p.txt', localFile('p'));
       await ok.close();
-      expect(tree(pwServer.dataDir)).toEqual(['p.txt']);
+      expect(relativeFiles(pwServer.dataDir)).toEqual(['p.txt']);
       const wrongPassword = `${password}-wrong`;
       const bad = await failure(
         openSftpDestination('sftp_out', conn(pwServer.dataDir), context(wrongPassword)).then((d) =>
@@ -476,6 +464,18 @@ interface Project {
   root: string;
 }
 
+/** The connection sftp_out: the server on `port` (or a proxy to it), with the keys of writeKeys. */
+const sftpOut = (port: number, root: string) => `kind: Connection
+name: sftp_out
+type: sftp
+host: 127.0.0.1
+port: ${port}
+username: root
+root: ${root}
+privateKey: \${file:keys/client}
+knownHosts: \${file:keys/known_hosts}
+`;
+
 /**
  * A project exporting a Dataflow of `rows` rows of incompressible payload (~1 KB each) to sftp as
  * CSV files of at most `maxBytes`. `connections` replaces the default connection (sftp_out).
@@ -486,32 +486,17 @@ function blobsProject(opts: {
   connections?: string;
   destinations?: string[];
 }): Project {
-  const dir = scratch('outflow-sftp-project-');
+  const dir = scratch.make('project');
   const root = freshRoot();
-  const port = server.port;
   mkdirSync(join(dir, 'flows'));
-  mkdirSync(join(dir, 'keys'));
   mkdirSync(join(dir, 'data', 'blobs'), { recursive: true });
-  copyFileSync(server.clientKeyFile, join(dir, 'keys', 'client'));
-  writeFileSync(join(dir, 'keys', 'known_hosts'), `[127.0.0.1]:${port} ${server.hostKey}\n`);
+  writeKeys(dir, `[127.0.0.1]:${server.port} ${server.hostKey}`);
   writeFileSync(join(dir, '.gitignore'), 'keys/\n');
   writeFileSync(
     join(dir, 'outflow.yaml'),
     'kind: Project\nname: p\ntimezone: UTC\nengine: {memoryLimit: 1GB, threads: 2}\n',
   );
-  const connections =
-    opts.connections ??
-    `kind: Connection
-name: sftp_out
-type: sftp
-host: 127.0.0.1
-port: ${port}
-username: root
-root: ${root}
-privateKey: \${file:keys/client}
-knownHosts: \${file:keys/known_hosts}
-`;
-  writeFileSync(join(dir, 'flows', 'connections.yaml'), connections);
+  writeFileSync(join(dir, 'flows', 'connections.yaml'), opts.connections ?? sftpOut(server.port, root));
   const exports = (opts.destinations ?? ['sftp_out']).map(
     (destination) => `kind: Export
 name: blobs_to_${destination}
@@ -561,19 +546,19 @@ const apply = (dir: string, now: string, env: Record<string, string> = {}) =>
     env: { CI: 'true', NO_COLOR: '1', OUTFLOW_RETRY_MIN_MS: '10', ...env },
   });
 
-interface Manifest {
-  runId: string;
-  rows: number;
-  files: { name: string; rows: number; bytes: number; sha256: string }[];
-}
-
 /** The one manifest under the root (through sftp), parsed, with its key. */
-async function readManifest(sftp: SftpClient, root: string): Promise<{ key: string; manifest: Manifest }> {
+async function readManifest(
+  sftp: SftpClient,
+  root: string,
+): Promise<{ key: string; manifest: PublicationManifest }> {
   const keys = await sdkTree(sftp, root);
   const manifests = keys.filter((k) => k.split('/').pop()!.startsWith('_manifest-'));
   expect(manifests).toHaveLength(1);
   const key = manifests[0]!;
-  return { key, manifest: JSON.parse(((await sftp.get(`${root}/${key}`)) as Buffer).toString()) as Manifest };
+  return {
+    key,
+    manifest: JSON.parse(((await sftp.get(`${root}/${key}`)) as Buffer).toString()) as PublicationManifest,
+  };
 }
 
 /** Every file under `root`, through the SDK (temp files included). */
@@ -600,14 +585,13 @@ async function sdk(): Promise<SftpClient> {
 }
 
 async function sdkSha256(sftp: SftpClient, path: string): Promise<string> {
-  const hash = createHash('sha256');
   const stream = sftp.createReadStream(path, { highWaterMark: 1024 * 1024 });
   // The stream closes its remote handle after 'end': wait for that, or ending the session
   // fails the pending close and the stream emits an error nobody listens to any more.
   const closed = new Promise((resolve) => stream.once('close', resolve));
-  for await (const chunk of stream) hash.update(chunk as Buffer);
+  const { sha256 } = await streamDigest(stream);
   await closed;
-  return hash.digest('hex');
+  return sha256;
 }
 
 /**
@@ -693,9 +677,11 @@ describe('outflow apply to sftp', () => {
     expect(killed.signal, `${killed.stdout}\n${killed.stderr}`).toBe('SIGKILL');
     expect(killed.stderr.split('\n')).toContain('crash point publish.mid-upload#1');
     // The killed upload left its temp file (and nothing published under a final name).
-    expect(tree(root).every((f) => /\/\.part-00001\.csv\.[0-9a-f]{12}\.partial$/.test(f))).toBe(true);
-    expect(tree(root)).toHaveLength(1);
-    const watched = watchPublications(join(root, dirname(tree(root)[0]!)));
+    expect(relativeFiles(root).every((f) => /\/\.part-00001\.csv\.[0-9a-f]{12}\.partial$/.test(f))).toBe(
+      true,
+    );
+    expect(relativeFiles(root)).toHaveLength(1);
+    const watched = watchPublications(join(root, dirname(relativeFiles(root)[0]!)));
 
     const unlock = await execa('node', [bin, '-C', dir, 'state', 'unlock'], { reject: false });
     expect(unlock.exitCode, unlock.stderr).toBe(0);
@@ -731,43 +717,28 @@ describe('outflow apply to sftp', () => {
   }, async () => {
     const proxy = await flakyTcpProxy(server.port, { reset: 3 });
     // The init template's project (two exports, 32 files), its exports sent to sftp through the proxy.
-    const dir = scratch('outflow-sftp-flaky-');
-    for (const [path, content] of Object.entries(
-      projectFiles({ name: 'p', dataDir: 'data', schemaPath: 'outflow.schema.json' }),
-    )) {
-      mkdirSync(dirname(join(dir, path)), { recursive: true });
-      writeFileSync(join(dir, path), content.replaceAll('destination: local_out', 'destination: sftp_out'));
-    }
-    writeFileSync(join(dir, 'data/events/events-001.ndjson'), sampleEventsNdjson(3000));
     const root = freshRoot();
-    mkdirSync(join(dir, 'keys'));
-    copyFileSync(server.clientKeyFile, join(dir, 'keys', 'client'));
-    writeFileSync(join(dir, 'keys', 'known_hosts'), `[127.0.0.1]:${proxy.port} ${server.hostKey}\n`);
-    writeFileSync(
-      join(dir, 'flows', 'connections.yaml'),
-      `kind: Connection
-name: sftp_out
-type: sftp
-host: 127.0.0.1
-port: ${proxy.port}
-username: root
-root: ${root}
-privateKey: \${file:keys/client}
-knownHosts: \${file:keys/known_hosts}
-`,
-    );
+    const dir = writeProject(scratch.make('flaky'), {
+      edit: {
+        'flows/connections.yaml': () => sftpOut(proxy.port, root),
+        'flows/exports.yaml': (template) =>
+          template.replaceAll('destination: local_out', 'destination: sftp_out'),
+        'data/events/events-001.ndjson': () => sampleEventsNdjson(3000),
+      },
+    });
+    writeKeys(dir, `[127.0.0.1]:${proxy.port} ${server.hostKey}`);
     try {
       const res = await apply(dir, T1);
       expect(res.exitCode, `${res.stdout}\n${res.stderr}`).toBe(0);
       expect(res.stdout).toMatch(/events_out: 3000 rows in 31 files → sftp:\/\//);
       expect(proxy.counts.reset).toBe(3);
       expect(proxy.counts.passed).toBeGreaterThanOrEqual(1);
-      const published = tree(root);
+      const published = relativeFiles(root);
       const manifests = published.filter((f) => f.split('/').pop()!.startsWith('_manifest-'));
       expect(manifests).toHaveLength(2);
       const listed = manifests.flatMap((m) => [
         m,
-        ...(JSON.parse(readFileSync(join(root, m), 'utf8')) as Manifest).files.map((f) => f.name),
+        ...(JSON.parse(readFileSync(join(root, m), 'utf8')) as PublicationManifest).files.map((f) => f.name),
       ]);
       expect(published).toEqual(listed.sort());
     } finally {
@@ -820,7 +791,7 @@ ${extra}`;
     const state = readFileSync(join(dir, '.outflow', 'state.json'), 'utf8');
     expect(state).toMatch(/"code": "destination-auth-failed"/);
     expect(state).toMatch(/"code": "destination-not-found"/);
-    const published = tree(root).map((f) => readFileSync(join(root, f), 'utf8'));
+    const published = relativeFiles(root).map((f) => readFileSync(join(root, f), 'utf8'));
     expect(published).toEqual([]);
     expect(existsSync(missing)).toBe(false);
     for (const secret of [password, ...keyBody]) {
