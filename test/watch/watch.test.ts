@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isEditorTempFile } from '../../src/watch/index.js';
+import { makeProject } from '../support/project.js';
 
 // Spawns the built binary (npm test builds first), as a user would run it.
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'outflow.js');
@@ -100,11 +101,9 @@ describe('outflow watch --draft', () => {
     const { watchCommand } = await import('../../src/cli/commands/watch.js');
     const { memoryOutput } = await import('../../src/cli/output.js');
     const { existsSync } = await import('node:fs');
-    const dir = mkdtempSync(join(tmpdir(), 'outflow-watch-draft-'));
+    // The init template: local stream files and a local destination (no store credentials needed).
+    const dir = makeProject('outflow-watch-draft-');
     dirs.push(dir);
-    cpSync(join(import.meta.dirname, '..', '..', 'examples', 'ibexa-users'), dir, { recursive: true });
-    rmSync(join(dir, '.outflow'), { recursive: true, force: true });
-    rmSync(join(dir, 'out'), { recursive: true, force: true });
     const output = memoryOutput(false);
     const stop = new AbortController();
     const done = watchCommand(
