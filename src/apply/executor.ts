@@ -1,19 +1,8 @@
-import { mkdir, rm } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
-import type { Destination, PublicationManifest } from '../destinations/index.js';
-import { publishRun } from '../destinations/index.js';
+import type { Destination } from '../destinations/index.js';
 import { errorCode, errorMessage } from '../diagnostics/index.js';
 import type { Engine } from '../engine/index.js';
-import { buildGraph, durationMs, type Model, type ResourceNode } from '../model/index.js';
-import type {
-  ActivationSyncAction,
-  DataAction,
-  ExportRunAction,
-  IngestAction,
-  Plan,
-  StreamFile,
-} from '../plan/index.js';
-import { exportDataHash } from '../plan/index.js';
+import { buildGraph, type Model, type ResourceNode } from '../model/index.js';
+import type { ActivationSyncAction, DataAction, ExportRunAction, Plan, StreamFile } from '../plan/index.js';
 import { projectLayout } from '../project/layout.js';
 import {
   type ExportRun,
@@ -22,9 +11,10 @@ import {
   type StateBackend,
   type StateDocument,
 } from '../state/index.js';
-import { crashPoint } from '../testing/index.js';
-import { checkRowLimit, skippedRun } from './limits.js';
+import { runExport } from './export-step.js';
+import { runIngest } from './ingest-step.js';
 import type { ApplyResult, ItemResult } from './result.js';
+import type { StepContext } from './step-context.js';
 import { type ApplyEvent, transition } from './transitions.js';
 
 /** How apply reports each item as it runs (a spinner on a terminal, plain lines in CI). */
@@ -126,197 +116,16 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
     }
     return d;
   };
-
-  async function runIngest(a: IngestAction): Promise<string> {
-    const flow = input.model.resources.Dataflow.get(nameOf(a.address))!;
-    const d = data(a.address);
-    const overwrite = flow.config.writeMode === 'overwrite';
-    const listed = overwrite ? (input.streamFiles[a.address] ?? []) : a.files;
-    const { ingestFiles, fingerprintStreamFile } = await import('../engine/index.js');
-    // Files in a store are downloaded (streamed) into staging first; DuckDB reads local files only.
-    const downloads = join(layout.stagingDir, 'streams', flow.name);
-    await rm(downloads, { recursive: true, force: true });
-    try {
-      const files = [];
-      for (const [i, f] of listed.entries()) {
-        let local = join(input.root, f.path);
-        if (f.connection !== undefined && f.key !== undefined) {
-          const destination = await openedDestination(input.model.resources.Connection.get(f.connection)!);
-          await mkdir(downloads, { recursive: true });
-          local = join(downloads, `${i}-${basename(f.key)}`);
-          const report = transferReporter(`ingest ${a.address}`, 'down');
-          await destination.download(f.key, local, (got) => report(f.path, got, f.size));
-        }
-        files.push({
-          path: local,
-          rel: f.path,
-          label: f.path,
-          size: f.size,
-          ...(f.version === undefined ? {} : { version: f.version }),
-          // A compressed file cut short or corrupt fails here, before any of its rows count.
-          sha256: await fingerprintStreamFile(local, f.path),
-        });
-      }
-      // A re-upload of a file already ingested (same name, same content) is recorded, not ingested again.
-      const known = new Set((d.ingestedFiles ?? []).map((f) => `${f.path}\0${f.sha256}`));
-      const repeats = overwrite ? [] : files.filter((f) => known.has(`${f.rel}\0${f.sha256}`));
-      const fresh = files.filter((f) => !repeats.includes(f));
-      const firstSeq = (d.ingestSeq ?? 0) + 1;
-      const res =
-        fresh.length === 0
-          ? { rows: 0, rejected: 0, lastSeq: d.ingestSeq ?? 0, perFile: [], rejectReport: undefined }
-          : await ingestFiles(await getEngine(), { name: flow.name, config: flow.config }, fresh, {
-              firstSeq,
-              rejectDir: layout.rejectDir(flow.name),
-            });
-      const at = input.now.toISOString();
-      const perFile = new Map(res.perFile.map((p) => [p.path, p]));
-      const source = flow.config.source.connection;
-      await record({
-        type: 'ingested',
-        address: a.address,
-        overwrite,
-        lastSeq: res.lastSeq,
-        ...(source === undefined || input.backend === undefined
-          ? {}
-          : { connection: { address: `Connection/${source}`, at: deps.clock().toISOString() } }),
-        files: files.map((f) => {
-          const p = perFile.get(f.path);
-          return {
-            path: f.rel,
-            size: f.size,
-            ...(f.version === undefined ? {} : { version: f.version }),
-            sha256: f.sha256,
-            ingestedAt: at,
-            rows: p?.rows ?? 0,
-            rejected: p?.rejected ?? 0,
-            seqFrom: p?.seqFrom ?? firstSeq,
-            seqTo: p?.seqTo ?? firstSeq - 1,
-          };
-        }),
-      });
-      const report = res.rejectReport === undefined ? '' : relative(input.root, res.rejectReport);
-      const same =
-        repeats.length === 0
-          ? ''
-          : `; ${plural(repeats.length, 'file')} re-delivered unchanged, not ingested again`;
-      return `${plural(res.rows, 'row')} from ${plural(fresh.length, 'file')}${res.rejected > 0 ? `, ${res.rejected} rejected (report: ${report})` : ''}${same}`;
-    } finally {
-      await rm(downloads, { recursive: true, force: true });
-    }
-  }
-
-  async function runExport(a: ExportRunAction): Promise<string> {
-    const exp = input.model.resources.Export.get(nameOf(a.address))!;
-    const conn = input.model.resources.Connection.get(exp.config.destination)!;
-    const destination = await openedDestination(conn);
-    const d = data(a.address);
-    const dataHash = exportDataHash(exp.config);
-    const schedule = exp.config.schedule;
-    const every = schedule !== undefined && 'every' in schedule ? schedule.every : undefined;
-    const sourceFlow =
-      exp.config.from.dataflow ??
-      input.model.resources.Audience.get(exp.config.from.audience ?? '')?.config.people;
-    const sourceSeq = sourceFlow === undefined ? 0 : (data(`Dataflow/${sourceFlow}`).ingestSeq ?? 0);
-    const sinceSeq = a.mode === 'incremental' ? (d.watermark?.seq ?? 0) : 0;
-    // The run's clock is its window end, so a retry or a catch-up slot sees the same `now`.
-    const runNow = new Date((d.pendingRun ?? a).window.to);
-    // A one-time export with a lookback covers events in (now − lookback, now].
-    const lookback = schedule !== undefined && 'once' in schedule ? schedule.once.lookback : undefined;
-    const eventTimeAfter =
-      lookback === undefined ? undefined : new Date(runNow.getTime() - durationMs(lookback));
-    let warning: string | undefined;
-    if (d.pendingRun === undefined && exp.config.limits !== undefined) {
-      const limit = await checkRowLimit(await getEngine(), input.model, exp, {
-        now: runNow,
-        sinceSeq,
-        untilSeq: sourceSeq,
-      });
-      if (limit?.action === 'skip') {
-        const at = deps.clock().toISOString();
-        await record({
-          type: 'runSkipped',
-          address: a.address,
-          run: skippedRun(a, limit, dataHash, at),
-          ...(every === undefined ? {} : { every }),
-        });
-        return `skipped: ${limit.reason}`;
-      }
-      if (limit !== undefined) {
-        warning = limit.reason;
-        input.progress.warn(`${a.address}: ${limit.reason}`);
-      }
-    }
-    // Recorded before anything is published: a crash after this point is retried with the same
-    // run id, window and rows, so the retry overwrites the same files (invariant 3).
-    const pending = d.pendingRun ?? {
-      runId: a.runId,
-      window: a.window,
-      untilSeq: sourceSeq,
-      startedAt: deps.clock().toISOString(),
-    };
-    if (input.backend !== undefined && d.pendingRun === undefined) {
-      await record({ type: 'runPending', address: a.address, pending });
-      crashPoint('export.pending-saved');
-    }
-    const stagingDir = layout.runStagingDir(exp.name, pending.runId);
-    await rm(stagingDir, { recursive: true, force: true });
-    await mkdir(stagingDir, { recursive: true });
-    const { writeExport } = await import('../engine/index.js');
-    const written = await writeExport(await getEngine(), input.model, exp, {
-      stagingDir,
-      runId: pending.runId,
-      now: runNow,
-      sinceSeq,
-      untilSeq: pending.untilSeq,
-      ...(eventTimeAfter === undefined ? {} : { eventTimeAfter }),
-      ...(input.sampleRows === undefined ? {} : { limitRows: input.sampleRows }),
-    });
-    const manifest: PublicationManifest = {
-      manifestVersion: 1,
-      export: exp.name,
-      runId: pending.runId,
-      window: pending.window,
-      format: exp.config.format,
-      compression: exp.config.compression,
-      mode: a.mode,
-      createdAt: input.now.toISOString(),
-      rows: written.rows,
-      bytes: written.files.reduce((n, f) => n + f.bytes, 0),
-      files: written.files,
-      ...(written.schema === undefined ? {} : { schema: written.schema }),
-    };
-    const { manifest: key, directory } = await publishRun(destination, stagingDir, manifest, {
-      prefix: input.backend === undefined ? '_draft' : '',
-      directory: written.directory,
-      manifest: exp.config.manifest,
-      onProgress: transferReporter(`export ${a.address}`, 'up'),
-    });
-    await record({
-      type: 'runPublished',
-      address: a.address,
-      run: {
-        runId: pending.runId,
-        status: 'succeeded',
-        startedAt: pending.startedAt,
-        finishedAt: deps.clock().toISOString(),
-        window: pending.window,
-        rows: written.rows,
-        files: written.files.map(({ name, rows, bytes, sha256 }) => ({ name, rows, bytes, sha256 })),
-        bytes: manifest.bytes,
-        manifest: key,
-        ...(warning === undefined ? {} : { reason: warning }),
-        dataHash,
-      },
-      ...(a.mode === 'incremental'
-        ? { watermark: { seq: pending.untilSeq, at: input.now.toISOString() } }
-        : {}),
-      ...(every === undefined ? {} : { every }),
-      ...(input.backend === undefined ? {} : { connection: conn.address }),
-    });
-    await rm(stagingDir, { recursive: true, force: true });
-    return `${plural(written.rows, 'row')} in ${plural(written.files.length, 'file')} → ${destination.describe(key || directory)}`;
-  }
+  const ctx: StepContext = {
+    input,
+    layout,
+    clock: () => deps.clock(),
+    engine: getEngine,
+    data,
+    record,
+    destination: openedDestination,
+    transferReporter,
+  };
 
   /** A failed run or sync as state keeps it: when, which window, and the error (code and message). */
   const failedRun = (a: ExportRunAction | ActivationSyncAction, error: unknown): ExportRun => {
@@ -362,12 +171,12 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
   function stepOf(a: DataAction): Step {
     switch (a.type) {
       case 'ingest':
-        return { label: `ingest ${a.address}`, address: a.address, run: () => runIngest(a) };
+        return { label: `ingest ${a.address}`, address: a.address, run: () => runIngest(ctx, a) };
       case 'export':
         return {
           label: `export ${a.address}`,
           address: a.address,
-          run: () => runExport(a),
+          run: () => runExport(ctx, a),
           recordFailure: (error) => ({ type: 'runFailed', address: a.address, run: failedRun(a, error) }),
         };
       case 'activation-sync':
@@ -422,12 +231,4 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
     await engine?.close();
     for (const d of destinations.values()) await d.then((x) => x.close()).catch(() => undefined);
   }
-}
-
-function nameOf(address: string): string {
-  return address.slice(address.indexOf('/') + 1);
-}
-
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

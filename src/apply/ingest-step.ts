@@ -1,0 +1,88 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import type { IngestAction } from '../plan/index.js';
+import { nameOf, plural, type StepContext } from './step-context.js';
+
+/**
+ * Ingests a dataflow's new stream files (all current ones for `overwrite`): files in a store are
+ * downloaded into staging first, every file must pass its integrity check, a re-delivery with
+ * the same content is recorded and not ingested again, and state records it as one transition.
+ */
+export async function runIngest(ctx: StepContext, a: IngestAction): Promise<string> {
+  const flow = ctx.input.model.resources.Dataflow.get(nameOf(a.address))!;
+  const d = ctx.data(a.address);
+  const overwrite = flow.config.writeMode === 'overwrite';
+  const listed = overwrite ? (ctx.input.streamFiles[a.address] ?? []) : a.files;
+  const { ingestFiles, fingerprintStreamFile } = await import('../engine/index.js');
+  // Files in a store are downloaded (streamed) into staging first; DuckDB reads local files only.
+  const downloads = join(ctx.layout.stagingDir, 'streams', flow.name);
+  await rm(downloads, { recursive: true, force: true });
+  try {
+    const files = [];
+    for (const [i, f] of listed.entries()) {
+      let local = join(ctx.input.root, f.path);
+      if (f.connection !== undefined && f.key !== undefined) {
+        const destination = await ctx.destination(ctx.input.model.resources.Connection.get(f.connection)!);
+        await mkdir(downloads, { recursive: true });
+        local = join(downloads, `${i}-${basename(f.key)}`);
+        const report = ctx.transferReporter(`ingest ${a.address}`, 'down');
+        await destination.download(f.key, local, (got) => report(f.path, got, f.size));
+      }
+      files.push({
+        path: local,
+        rel: f.path,
+        label: f.path,
+        size: f.size,
+        ...(f.version === undefined ? {} : { version: f.version }),
+        // A compressed file cut short or corrupt fails here, before any of its rows count.
+        sha256: await fingerprintStreamFile(local, f.path),
+      });
+    }
+    // A re-upload of a file already ingested (same name, same content) is recorded, not ingested again.
+    const known = new Set((d.ingestedFiles ?? []).map((f) => `${f.path}\0${f.sha256}`));
+    const repeats = overwrite ? [] : files.filter((f) => known.has(`${f.rel}\0${f.sha256}`));
+    const fresh = files.filter((f) => !repeats.includes(f));
+    const firstSeq = (d.ingestSeq ?? 0) + 1;
+    const res =
+      fresh.length === 0
+        ? { rows: 0, rejected: 0, lastSeq: d.ingestSeq ?? 0, perFile: [], rejectReport: undefined }
+        : await ingestFiles(await ctx.engine(), { name: flow.name, config: flow.config }, fresh, {
+            firstSeq,
+            rejectDir: ctx.layout.rejectDir(flow.name),
+          });
+    const at = ctx.input.now.toISOString();
+    const perFile = new Map(res.perFile.map((p) => [p.path, p]));
+    const source = flow.config.source.connection;
+    await ctx.record({
+      type: 'ingested',
+      address: a.address,
+      overwrite,
+      lastSeq: res.lastSeq,
+      ...(source === undefined || ctx.input.backend === undefined
+        ? {}
+        : { connection: { address: `Connection/${source}`, at: ctx.clock().toISOString() } }),
+      files: files.map((f) => {
+        const p = perFile.get(f.path);
+        return {
+          path: f.rel,
+          size: f.size,
+          ...(f.version === undefined ? {} : { version: f.version }),
+          sha256: f.sha256,
+          ingestedAt: at,
+          rows: p?.rows ?? 0,
+          rejected: p?.rejected ?? 0,
+          seqFrom: p?.seqFrom ?? firstSeq,
+          seqTo: p?.seqTo ?? firstSeq - 1,
+        };
+      }),
+    });
+    const report = res.rejectReport === undefined ? '' : relative(ctx.input.root, res.rejectReport);
+    const same =
+      repeats.length === 0
+        ? ''
+        : `; ${plural(repeats.length, 'file')} re-delivered unchanged, not ingested again`;
+    return `${plural(res.rows, 'row')} from ${plural(fresh.length, 'file')}${res.rejected > 0 ? `, ${res.rejected} rejected (report: ${report})` : ''}${same}`;
+  } finally {
+    await rm(downloads, { recursive: true, force: true });
+  }
+}
