@@ -105,27 +105,3 @@ export function buildGraph(model: Model): ResourceGraph {
     withDependents: (start) => closure(start, children),
   };
 }
-
-/** The graph as a Mermaid flowchart (GitHub renders it in pull-request comments); `only` limits the nodes. */
-export function graphMermaid(graph: ResourceGraph, only?: ReadonlySet<string>): string {
-  const shown = graph.addresses.filter((a) => only === undefined || only.has(a));
-  const id = (a: string) => a.replace('/', '_');
-  const lines = ['flowchart LR'];
-  for (const a of shown) lines.push(`  ${id(a)}["${a}"]`);
-  for (const a of shown)
-    for (const d of graph.dependencies(a))
-      if (only === undefined || only.has(d)) lines.push(`  ${id(d)} --> ${id(a)}`);
-  return lines.join('\n');
-}
-
-/** The graph in Graphviz dot. */
-export function graphDot(graph: ResourceGraph, only?: ReadonlySet<string>): string {
-  const shown = graph.addresses.filter((a) => only === undefined || only.has(a));
-  const lines = ['digraph outflow {', '  rankdir=LR;'];
-  for (const a of shown) lines.push(`  "${a}";`);
-  for (const a of shown)
-    for (const d of graph.dependencies(a))
-      if (only === undefined || only.has(d)) lines.push(`  "${d}" -> "${a}";`);
-  lines.push('}');
-  return lines.join('\n');
-}

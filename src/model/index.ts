@@ -10,8 +10,6 @@ export type {
 export { withDefaults } from './defaults.js';
 export {
   buildGraph,
-  graphDot,
-  graphMermaid,
   type Reference,
   type ResourceGraph,
   referencesOf,

@@ -1,4 +1,4 @@
-import { graphDot, graphMermaid, type ResourceGraph } from '../model/index.js';
+import type { ResourceGraph } from '../model/index.js';
 import type { Plan, ResourceAction } from '../plan/index.js';
 import { indirectlyAffected, reviewable, SYMBOL } from './common.js';
 
@@ -6,9 +6,38 @@ export type GraphFormat = 'text' | 'mermaid' | 'dot';
 
 /** `outflow graph`: the resource graph as text (one line per resource), Mermaid or Graphviz dot. */
 export function renderGraph(graph: ResourceGraph, format: GraphFormat): string {
-  if (format === 'mermaid') return graphMermaid(graph);
+  if (format === 'mermaid') return flowchart(graph.addresses, graph.dependencies, (a) => a).join('\n');
   if (format === 'dot') return graphDot(graph);
   return graphText(graph);
+}
+
+const mermaidId = (address: string) => address.replace('/', '_');
+
+/**
+ * A Mermaid flowchart of the `shown` addresses, an edge from each to what uses it (only between
+ * shown ones): what `outflow graph --format mermaid` prints and the markdown plan's diagram builds on.
+ */
+function flowchart(
+  shown: readonly string[],
+  dependencies: (address: string) => readonly string[],
+  label: (address: string) => string,
+): string[] {
+  const inDiagram = new Set(shown);
+  const lines = ['flowchart LR'];
+  for (const a of shown) lines.push(`  ${mermaidId(a)}["${label(a)}"]`);
+  for (const a of shown)
+    for (const d of dependencies(a))
+      if (inDiagram.has(d)) lines.push(`  ${mermaidId(d)} --> ${mermaidId(a)}`);
+  return lines;
+}
+
+/** The graph in Graphviz dot. */
+function graphDot(graph: ResourceGraph): string {
+  const lines = ['digraph outflow {', '  rankdir=LR;'];
+  for (const a of graph.addresses) lines.push(`  "${a}";`);
+  for (const a of graph.addresses) for (const d of graph.dependencies(a)) lines.push(`  "${d}" -> "${a}";`);
+  lines.push('}');
+  return lines.join('\n');
 }
 
 /** One line per resource, kind then name: `Export/fr_daily  depends on Audience/fr, Connection/out`. */
@@ -57,24 +86,26 @@ export function changeDiagram(plan: Plan): { nodes: number; mermaid?: string } |
   const { shown, changed } = changeDiagramNodes(plan);
   if (changed.size === 0) return undefined;
   if (shown.length > DIAGRAM_NODES) return { nodes: shown.length };
-  const inDiagram = new Set(shown);
   const affected = new Set(indirectlyAffected(plan).map((c) => c.address));
   const dependsOn = new Map(plan.resourceChanges.map((c) => [c.address, c.dependsOn ?? []]));
-  const id = (a: string) => a.replace('/', '_');
-  const lines = ['flowchart LR'];
-  for (const a of shown) {
-    const action = changed.get(a);
-    lines.push(`  ${id(a)}["${action === undefined ? '' : `${SYMBOL[action]} `}${a}"]`);
-  }
-  for (const a of shown)
-    for (const d of dependsOn.get(a) ?? []) if (inDiagram.has(d)) lines.push(`  ${id(d)} --> ${id(a)}`);
+  const lines = flowchart(
+    shown,
+    (a) => dependsOn.get(a) ?? [],
+    (a) => {
+      const action = changed.get(a);
+      return `${action === undefined ? '' : `${SYMBOL[action]} `}${a}`;
+    },
+  );
   for (const [action, style] of Object.entries(CLASS_DEFS)) {
     const members = shown.filter((a) => changed.get(a) === action);
     if (members.length > 0)
-      lines.push(`  classDef ${action} ${style}`, `  class ${members.map(id).join(',')} ${action}`);
+      lines.push(`  classDef ${action} ${style}`, `  class ${members.map(mermaidId).join(',')} ${action}`);
   }
   const dashed = shown.filter((a) => affected.has(a));
   if (dashed.length > 0)
-    lines.push('  classDef affected stroke-dasharray:4 3', `  class ${dashed.map(id).join(',')} affected`);
+    lines.push(
+      '  classDef affected stroke-dasharray:4 3',
+      `  class ${dashed.map(mermaidId).join(',')} affected`,
+    );
   return { nodes: shown.length, mermaid: lines.join('\n') };
 }
