@@ -1,4 +1,5 @@
 import { OutflowError } from '../diagnostics/index.js';
+import { maskSecrets } from './credentials.js';
 import { type FailureKind, isTransient } from './retry.js';
 
 // How the azure destination reads the store's failures: which are worth a retry, which mean bad
@@ -62,9 +63,9 @@ export function classifyAzureError(error: unknown): AzureFailure {
 
 /** Masks every secret value (and any SAS signature) in a text meant for a user. */
 export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s.length >= 4) out = out.split(s).join('***');
-  return out.replace(/([?&;]sig=)[^&\s;"'<]+/gi, '$1***').replace(/(AccountKey=)[^;\s"']+/gi, '$1***');
+  return maskSecrets(text, secrets, 4)
+    .replace(/([?&;]sig=)[^&\s;"'<]+/gi, '$1***')
+    .replace(/(AccountKey=)[^;\s"']+/gi, '$1***');
 }
 
 /**

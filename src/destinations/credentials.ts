@@ -49,3 +49,14 @@ export function prefixedKey(prefix: string | undefined, key: string): string {
   const p = (prefix ?? '').replace(/^\/+|\/+$/g, '');
   return p === '' ? key : `${p}/${key}`;
 }
+
+/**
+ * `text` with every occurrence of each secret value replaced by `***`, for messages meant for a
+ * user. Values shorter than `minLength` are left alone (masking a two-letter value would mangle
+ * the message without protecting anything).
+ */
+export function maskSecrets(text: string, secrets: readonly string[], minLength = 1): string {
+  let out = text;
+  for (const s of secrets) if (s.length >= Math.max(1, minLength)) out = out.split(s).join('***');
+  return out;
+}

@@ -5,7 +5,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Bucket, StorageOptions } from '@google-cloud/storage';
 import { OutflowError } from '../diagnostics/index.js';
-import { prefixedKey, resolveCredential, type SecretContext } from './credentials.js';
+import { maskSecrets, prefixedKey, resolveCredential, type SecretContext } from './credentials.js';
 import type { Destination, StoredObject } from './destination.js';
 import { classifyGcsError, type GcsOperation, gcsCause } from './gcs-failures.js';
 import type { ConnectionOf } from './open.js';
@@ -134,8 +134,11 @@ export class GcsDestination implements Destination {
     if (error instanceof OutflowError) return error;
     const kind = classifyGcsError(error, operation);
     const { status, code, text } = gcsCause(error);
-    let message = `connection "${this.name}" (${this.location()}): ${[status ?? code, text].filter((v) => v !== undefined).join(' ')}`;
-    for (const s of this.options.secrets ?? []) if (s.length >= 8) message = message.split(s).join('***');
+    const message = maskSecrets(
+      `connection "${this.name}" (${this.location()}): ${[status ?? code, text].filter((v) => v !== undefined).join(' ')}`,
+      this.options.secrets ?? [],
+      8,
+    );
     const bucket = this.bucket.name;
     if (kind === 'auth')
       return new OutflowError('destination-auth-failed', message, {

@@ -1,4 +1,5 @@
 import { OutflowError } from '../diagnostics/index.js';
+import { maskSecrets } from './credentials.js';
 import { type FailureKind, isTransient } from './retry.js';
 
 // How the s3 destination reads the store's failures: which are worth a retry, which mean bad
@@ -57,7 +58,7 @@ export function s3Error(
   const f = classifyS3Error(error);
   let detail = error instanceof Error ? error.message : String(error);
   if (detail === '' || detail === 'UnknownError' || detail === f.cause) detail = '';
-  for (const s of secrets) if (s !== '') detail = detail.split(s).join('***');
+  detail = maskSecrets(detail, secrets);
   const status = f.status === undefined ? '' : `${f.status} `;
   const message = `connection "${connection}" (${location}): ${status}${f.cause}${detail === '' ? '' : `: ${detail}`}`;
   const hint =
