@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { OutflowError } from '../diagnostics/errors.js';
-import type { Model } from '../model/model.js';
+import { type Model, projectTimezone } from '../model/model.js';
 import {
   DEFAULT_EXPORT_PATH,
   parseTemplate,
@@ -92,7 +92,7 @@ export async function writeExport(
 ): Promise<WriteExportResult> {
   return writeExportSpec(engine, resolveExportSpec(model, exp), {
     ...options,
-    timeZone: model.project?.config.timezone ?? 'UTC',
+    timeZone: projectTimezone(model),
   });
 }
 

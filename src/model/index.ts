@@ -22,6 +22,7 @@ export {
   type Kind,
   type KindMap,
   type Model,
+  projectTimezone,
   RESOURCE_KINDS,
   type ResourceNode,
 } from './model.js';

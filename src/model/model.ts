@@ -69,6 +69,11 @@ export function allResources(model: Model): ResourceNode[] {
   return RESOURCE_KINDS.flatMap((k) => [...model.resources[k].values()] as ResourceNode[]);
 }
 
+/** The project's time zone (schedules, date tokens): its resolved `timezone`, or the schema's default without a Project. */
+export function projectTimezone(model: Model): string {
+  return model.project?.config.timezone ?? 'UTC';
+}
+
 export function address(kind: string, name: string): string {
   return `${kind}/${name}`;
 }
@@ -151,8 +156,8 @@ const resolved = new WeakMap<object, { timezone: string; config: unknown }>();
  * of its own name.
  */
 function resolveDefaults(model: Model): void {
-  const project = model.project === undefined ? undefined : resolveNode(model.project, 'UTC');
-  const timezone = project?.timezone ?? 'UTC';
+  if (model.project !== undefined) resolveNode(model.project, 'UTC');
+  const timezone = projectTimezone(model);
   for (const node of allResources(model)) if (node.kind !== 'Project') resolveNode(node, timezone);
 }
 

@@ -1,4 +1,4 @@
-import type { Model, ResolvedActivation, ResolvedExport } from '../model/index.js';
+import { type Model, projectTimezone, type ResolvedActivation, type ResolvedExport } from '../model/index.js';
 import type { ResourceData, ResourceState, StateDocument } from '../state/index.js';
 import { sha256Hex } from './canonical.js';
 import { type DueInput, scheduleDue } from './due.js';
@@ -70,7 +70,7 @@ export function dataActions(
       });
     }
   }
-  const timezone = model.project?.config.timezone ?? 'UTC'; // no Project: the schema default
+  const timezone = projectTimezone(model);
   const nowIso = now.toISOString();
   const runNow = options.runNow ?? new Set<string>();
   for (const node of model.resources.Export.values()) {

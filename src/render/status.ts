@@ -1,4 +1,4 @@
-import type { Model } from '../model/index.js';
+import { type Model, projectTimezone } from '../model/index.js';
 import { activationDueInput, exportDueInput, formatTime, nextDue } from '../plan/index.js';
 import type { ExportRun, StateDocument } from '../state/index.js';
 import { scheduleInWords } from './schedule-words.js';
@@ -32,7 +32,7 @@ export interface StatusRow {
 
 /** The status of every declared export and activation, from the model and the state, at `now`. */
 export function statusRows(model: Model, state: StateDocument | undefined, now: Date): StatusRow[] {
-  const timezone = model.project?.config.timezone ?? 'UTC';
+  const timezone = projectTimezone(model);
   const rows: StatusRow[] = [];
   for (const node of model.resources.Export.values()) {
     const c = node.config;

@@ -1,7 +1,7 @@
 import { applyPlan } from '../../apply/index.js';
 import { findProjectRoot } from '../../config/index.js';
 import { closest, OutflowError } from '../../diagnostics/index.js';
-import type { Model } from '../../model/index.js';
+import { type Model, projectTimezone } from '../../model/index.js';
 import {
   activationDueInput,
   type DataAction,
@@ -160,7 +160,7 @@ function notRunLines(
 ): string[] {
   if (!due) return [];
   const running = new Set(runs.map((a) => a.address));
-  const timezone = model.project?.config.timezone ?? 'UTC';
+  const timezone = projectTimezone(model);
   const lines: string[] = [];
   const nodes = [...model.resources.Export.values(), ...model.resources.Activation.values()];
   for (const node of nodes) {
