@@ -5,6 +5,7 @@ import type { Dataflow } from '../schema/index.js';
 import { crashPoint } from '../testing/index.js';
 import { closestName } from './closest-name.js';
 import type { Engine } from './engine.js';
+import { ingestDirect, planDirectRead } from './ingest-direct.js';
 import { sqlType } from './sql/column-types.js';
 import {
   collectRejectsSql,
@@ -119,6 +120,12 @@ export async function ingestFiles(
   const run = (q: Sql) => engine.run(q.sql, q.params);
   const all = (q: Sql) => engine.all(q.sql, q.params);
 
+  // Which files can be read directly is settled before the transaction: a failed probe must
+  // not abort it (DuckDB aborts a transaction on any failed statement).
+  const direct = { name: flow.name, config, mandatory };
+  const reads = [];
+  for (const file of files) reads.push(await planDirectRead(engine, direct, file.path));
+
   await engine.run('BEGIN TRANSACTION');
   try {
     if (writeMode !== 'overwrite') await checkExistingTable(engine, flow);
@@ -130,8 +137,22 @@ export async function ingestFiles(
     await run(createRejectsSql());
     let seq = options.firstSeq;
     const perFile: IngestFileResult[] = [];
-    for (const file of files) {
+    for (const [index, file] of files.entries()) {
       const shown = file.label ?? file.path;
+      // One pass straight into the table; a file with invalid rows is staged (below) for its report.
+      const read = reads[index];
+      const done = read === undefined ? undefined : await ingestDirect(engine, direct, read, seq, shown);
+      if (done !== undefined) {
+        perFile.push({
+          path: file.path,
+          rows: done.rows,
+          rejected: 0,
+          seqFrom: seq,
+          seqTo: seq + done.rows - 1,
+        });
+        seq += done.rows;
+        continue;
+      }
       await readRawFile(engine, flow, file.path, shown);
       const [raw] = await engine.all(`SELECT count(*) AS n FROM "${RAW_TABLE}"`);
       if (Number(raw?.n ?? 0) === 0) {

@@ -10,6 +10,7 @@ import {
   xmlAttribute,
   xmlTextSql,
 } from '../../src/engine/index.js';
+import { castFromText } from '../../src/engine/sql/column-types.js';
 import { insertStagedSql, keepLatestPerPersonSql } from '../../src/engine/sql/dataset-sql.js';
 import { copyOptions, fileExtension, materializeSql } from '../../src/engine/sql/export-sql.js';
 import { fileFormat, readFileSql, stageSql } from '../../src/engine/sql/ingest-sql.js';
@@ -30,6 +31,33 @@ const columns = [
 ];
 
 describe('ingest SQL', () => {
+  it('casts timestamp text to the same UTC value as the time-zone-aware cast, fast path or not', async () => {
+    const texts = [
+      '2026-01-01T10:00:00Z',
+      '2026-01-01 10:00:00',
+      '2026-01-01',
+      '2026-01-01T10:00',
+      '2026-01-01 10:00Z',
+      '2026-01-01T10:00:00.5Z',
+      '2026-01-01 10:00:00.1234567',
+      '2026-01-01 10:00:00+02',
+      '2026-01-01T10:00:00-08:00',
+      '2026-01-01 10:00:00 Europe/Paris',
+      '2026-01-01 10:00:00 UTC',
+      '2026-02-30',
+      '2026-1-1',
+      'garbage',
+      'infinity',
+    ];
+    const values = texts.map((_, i) => `($${i + 1})`).join(', ');
+    const rows = await box.engine.all(
+      `SELECT t, CAST(${castFromText('t', 'timestamp')} AS VARCHAR) AS fast, CAST(timezone('UTC', TRY_CAST(t AS TIMESTAMPTZ)) AS VARCHAR) AS tz FROM (VALUES ${values}) v(t)`,
+      texts,
+    );
+    expect(rows.filter((r) => r.fast !== r.tz)).toEqual([]);
+    expect(rows.find((r) => r.t === '2026-01-01 10:00:00+02')?.fast).toBe('2026-01-01 08:00:00');
+  });
+
   it('binds the file and CSV options and runs', async () => {
     const file = box.write('sql/a.csv', 'skip me\n"we""ird id";a\n1;NULL\n');
     const q = readFileSql(file, 'csv', { delimiter: ';', nullString: 'NULL', skipRows: 1 });
@@ -52,7 +80,7 @@ describe('ingest SQL', () => {
       `SELECT row_number() OVER (ORDER BY rowid) - 1 + $1 AS _line, "we""ird id" AS "s0", "ts" AS "s1", CAST((a || 'x') AS VARCHAR) AS "s2" FROM "_outflow_raw"`,
     );
     expect(q.sql).toContain(
-      `TRY_CAST(NULLIF("s0", '') AS INTEGER) AS "c0", timezone('UTC', TRY_CAST(NULLIF("s1", '') AS TIMESTAMPTZ)) AS "c1", "s2" AS "c2"`,
+      `TRY_CAST(NULLIF("s0", '') AS INTEGER) AS "c0", CASE WHEN regexp_full_match(NULLIF("s1", ''), '\\d{4}-\\d\\d-\\d\\d([ T]\\d\\d:\\d\\d(:\\d\\d(\\.\\d{1,6})?)?Z?)?') THEN TRY_CAST(NULLIF("s1", '') AS TIMESTAMP) ELSE timezone('UTC', TRY_CAST(NULLIF("s1", '') AS TIMESTAMPTZ)) END AS "c1", "s2" AS "c2"`,
     );
     expect(q.sql).toContain(
       `CASE WHEN "s0" IS NULL OR "s0" = '' THEN 'missing mandatory value' WHEN "c0" IS NULL THEN 'cannot convert to integer' END AS "r0"`,

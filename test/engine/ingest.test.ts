@@ -145,6 +145,42 @@ describe('ingestFiles', () => {
     ).toEqual([{ wrong: 0, lo: 1000, hi: 300_999 }]);
   });
 
+  it('reads Parquet, CSV and NDJSON in one pass, numbered in file order, stored in _seq order', async () => {
+    // Large enough for DuckDB to read each file in parallel (several row groups and CSV buffers).
+    const n = 250_000;
+    const src = `(SELECT i::BIGINT AS id, (i % 1000)::INTEGER AS u, 'e' || (i % 7) AS event, TIMESTAMP '2026-01-01' + to_seconds(i) AS ts, CASE WHEN i % 3 = 0 THEN NULL ELSE i / 100 END AS price FROM range(${n}) t(i))`;
+    const files = {
+      parquet: `${box.data}/d/e.parquet`,
+      csv: `${box.data}/d/e.csv`,
+      ndjson: `${box.data}/d/e.ndjson`,
+    };
+    box.write('d/.keep', '');
+    await box.engine.run(`COPY ${src} TO '${files.parquet}' (FORMAT parquet, ROW_GROUP_SIZE 20000)`);
+    await box.engine.run(`COPY ${src} TO '${files.csv}' (FORMAT csv, HEADER)`);
+    await box.engine.run(`COPY ${src} TO '${files.ndjson}' (FORMAT json)`);
+    for (const [format, file] of Object.entries(files)) {
+      const name = `direct_${format}`;
+      const events = dataflow(name, [
+        { name: 'id', type: 'bigint', mandatory: true },
+        { name: 'userid', type: 'integer', from: 'u' },
+        { name: 'event', type: 'string' },
+        { name: 'ts', type: 'timestamp' },
+        { name: 'price', type: 'double' },
+      ]);
+      const result = await ingestFiles(box.engine, events, [fileRef(file)], {
+        firstSeq: 7,
+        rejectDir: box.rejects,
+      });
+      expect(result, format).toMatchObject({ rows: n, rejected: 0, lastSeq: n + 6 });
+      const line0 = format === 'csv' ? 2 : 1;
+      // _seq and _line follow the records, and the table's own order (no ORDER BY) is _seq order.
+      const [check] = await box.engine.all(
+        `SELECT count(*) FILTER (WHERE _seq <> id + 7 OR _line <> id + ${line0} OR userid <> id % 1000 OR ts <> TIMESTAMP '2026-01-01' + to_seconds(id) OR (price IS NULL) <> (id % 3 = 0)) AS wrong, count(*) FILTER (WHERE prev IS NOT NULL AND _seq <> prev + 1) AS unordered FROM (SELECT *, lag(_seq) OVER () AS prev FROM "ds_${name}")`,
+      );
+      expect(check, format).toEqual({ wrong: 0, unordered: 0 });
+    }
+  });
+
   it('fails with nothing written when onInvalid is fail', async () => {
     const file = fileRef(box.write('users/a.csv', usersCsv(users(3, 50, 1))));
     await expect(

@@ -11,6 +11,9 @@ const SIMPLE: Record<string, string> = {
   json: 'JSON',
 };
 
+/** `YYYY-MM-DD[( |T)hh:mm[:ss[.ffffff]][Z]]`: a timestamp text that names no offset (or UTC's Z). */
+const PLAIN_TIMESTAMP = String.raw`\d{4}-\d\d-\d\d([ T]\d\d:\d\d(:\d\d(\.\d{1,6})?)?Z?)?`;
+
 const DECIMAL = /^decimal\(\s*(\d{1,2})\s*,\s*(\d{1,2})\s*\)$/;
 
 /**
@@ -47,6 +50,10 @@ export function isNumeric(type: string): boolean {
 export function castFromText(text: string, type: string): string {
   const target = sqlType(type);
   if (target === 'VARCHAR') return text;
-  if (target === 'TIMESTAMP') return `timezone('UTC', TRY_CAST(${text} AS TIMESTAMPTZ))`;
+  if (target === 'TIMESTAMP') {
+    // Text without an offset or zone name is read as UTC by the plain TIMESTAMP cast, which is
+    // several times faster than the time-zone-aware one (same value, checked in column-types.test).
+    return `CASE WHEN regexp_full_match(${text}, '${PLAIN_TIMESTAMP}') THEN TRY_CAST(${text} AS TIMESTAMP) ELSE timezone('UTC', TRY_CAST(${text} AS TIMESTAMPTZ)) END`;
+  }
   return `TRY_CAST(${text} AS ${target})`;
 }
