@@ -1,8 +1,9 @@
+import type { WebhookSender } from '../activations/client.js';
 import type { Destination } from '../destinations/index.js';
 import { errorCode, errorMessage } from '../diagnostics/index.js';
 import type { Engine } from '../engine/index.js';
 import { buildGraph, type Model, type ResourceNode } from '../model/index.js';
-import type { ActivationSyncAction, DataAction, ExportRunAction, Plan, StreamFile } from '../plan/index.js';
+import type { DataAction, ExportRunAction, Plan, StreamFile } from '../plan/index.js';
 import { projectLayout } from '../project/layout.js';
 import {
   type ExportRun,
@@ -11,6 +12,7 @@ import {
   type StateBackend,
   type StateDocument,
 } from '../state/index.js';
+import { runActivationSync } from './activation-step.js';
 import { runExport } from './export-step.js';
 import { runIngest } from './ingest-step.js';
 import type { ApplyResult, ItemResult } from './result.js';
@@ -23,6 +25,8 @@ export interface ApplyProgress {
   succeed(item: string, detail?: string): void;
   fail(item: string, message: string): void;
   warn(text: string): void;
+  /** What the running item is doing now (a batch of a sync); a terminal shows it, CI logs do not. */
+  detail?(item: string, text: string): void;
   /** Bytes of a file being uploaded to or downloaded from a store (progress and throughput). */
   transfer?(progress: TransferProgress): void;
 }
@@ -61,6 +65,8 @@ export interface ApplyDeps {
   openEngine(): Promise<Engine>;
   /** Where an export's files go; rejects with an OutflowError (with a code) when apply cannot publish there. */
   destination(connection: ResourceNode<'Connection'>): Promise<Destination>;
+  /** The sender of a webhook Connection (activations); rejects with an OutflowError when it cannot be opened. */
+  webhook(connection: ResourceNode<'Connection'>): Promise<WebhookSender>;
   /** Wall-clock time, for when runs started and finished and when state was written. */
   clock(): Date;
 }
@@ -116,6 +122,15 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
     }
     return d;
   };
+  const webhooks = new Map<string, Promise<WebhookSender>>();
+  const openedWebhook = (conn: ResourceNode<'Connection'>): Promise<WebhookSender> => {
+    let w = webhooks.get(conn.name);
+    if (w === undefined) {
+      w = deps.webhook(conn);
+      webhooks.set(conn.name, w);
+    }
+    return w;
+  };
   const ctx: StepContext = {
     input,
     layout,
@@ -124,19 +139,20 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
     data,
     record,
     destination: openedDestination,
+    webhook: openedWebhook,
     transferReporter,
   };
 
-  /** A failed run or sync as state keeps it: when, which window, and the error (code and message). */
-  const failedRun = (a: ExportRunAction | ActivationSyncAction, error: unknown): ExportRun => {
+  /** A failed export run as state keeps it: when, which window, and the error (code and message). */
+  const failedRun = (a: ExportRunAction, error: unknown): ExportRun => {
     const at = deps.clock().toISOString();
     const pending = data(a.address).pendingRun;
     return {
-      runId: a.type === 'export' ? (pending?.runId ?? a.runId) : `sync-${input.now.toISOString()}`,
+      runId: pending?.runId ?? a.runId,
       status: 'failed',
       startedAt: pending?.startedAt ?? at,
       finishedAt: at,
-      window: a.type === 'export' ? (pending?.window ?? a.window) : { to: input.now.toISOString() },
+      window: pending?.window ?? a.window,
       rows: 0,
       files: [],
       bytes: 0,
@@ -160,6 +176,11 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
               if (flow !== undefined)
                 await ensureDataset(await getEngine(), { name: flow.name, config: flow.config });
             }
+            if (c.kind === 'Activation' && c.action === 'delete') {
+              // Its delivered members and unfinished syncs go with it.
+              const { dropActivation } = await import('../engine/activation.js');
+              await dropActivation(await getEngine(), c.name);
+            }
             await record({ type: 'resourceApplied', change: c, at: input.now });
             return undefined;
           },
@@ -180,21 +201,8 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
           recordFailure: (error) => ({ type: 'runFailed', address: a.address, run: failedRun(a, error) }),
         };
       case 'activation-sync':
-        return {
-          label: `sync ${a.address}`,
-          address: a.address,
-          run: async () => {
-            const { OutflowError } = await import('../diagnostics/index.js');
-            throw new OutflowError(
-              'not-implemented',
-              `activation syncs are not implemented yet (${a.address})`,
-              {
-                hint: 'set enabled: false on the activation for now',
-              },
-            );
-          },
-          recordFailure: (error) => ({ type: 'runFailed', address: a.address, run: failedRun(a, error) }),
-        };
+        // The step records its own failure: it knows how many batches each audience delivered.
+        return { label: `sync ${a.address}`, address: a.address, run: () => runActivationSync(ctx, a) };
     }
   }
 
@@ -230,5 +238,6 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
   } finally {
     await engine?.close();
     for (const d of destinations.values()) await d.then((x) => x.close()).catch(() => undefined);
+    for (const w of webhooks.values()) await w.then((x) => x.close()).catch(() => undefined);
   }
 }

@@ -1,3 +1,4 @@
+import type { WebhookSender } from '../activations/client.js';
 import type { Destination } from '../destinations/index.js';
 import type { Engine } from '../engine/index.js';
 import type { ResourceNode } from '../model/index.js';
@@ -20,6 +21,8 @@ export interface StepContext {
   record(event: ApplyEvent): Promise<void>;
   /** The destination of a connection, opened once per apply. */
   destination(connection: ResourceNode<'Connection'>): Promise<Destination>;
+  /** The sender of a webhook Connection, opened once per apply. */
+  webhook(connection: ResourceNode<'Connection'>): Promise<WebhookSender>;
   /** A progress callback for the files one item sends or receives. */
   transferReporter(
     item: string,

@@ -9,6 +9,7 @@ import type {
   RunError,
   ScheduleAnchor,
   StateDocument,
+  SyncMark,
 } from '../state/index.js';
 
 /** How many runs a resource keeps in state (oldest dropped first). */
@@ -45,6 +46,15 @@ export type ApplyEvent =
   | { type: 'runSkipped'; address: string; run: ExportRun; every?: string }
   /** A run or sync failed; an interrupted run stays pending, so the next apply retries it as is. */
   | { type: 'runFailed'; address: string; run: ExportRun }
+  /** An activation sync finished: its run, and each audience's new mark. */
+  | {
+      type: 'synced';
+      address: string;
+      run: ExportRun;
+      marks: Record<string, SyncMark>;
+      /** The webhook Connection (`Connection/name`): it is now known to be reachable. */
+      connection?: string;
+    }
   /** `outflow connections test` made a round trip to a Connection (or failed to). */
   | { type: 'connectionTested'; address: string; at: string; ok: boolean; error?: RunError };
 
@@ -78,6 +88,16 @@ export function transition(state: StateDocument, event: ApplyEvent): StateDocume
       return event.connection === undefined
         ? published
         : reached(published, event.connection, event.run.finishedAt);
+    }
+    case 'synced': {
+      const synced = withData(state, event.address, (d) => ({
+        ...d,
+        runs: appendRun(d.runs, event.run),
+        syncMarks: { ...d.syncMarks, ...event.marks },
+      }));
+      return event.connection === undefined
+        ? synced
+        : reached(synced, event.connection, event.run.finishedAt);
     }
     case 'connectionTested':
       return withData(state, event.address, (d) => ({

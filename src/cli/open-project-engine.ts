@@ -24,11 +24,22 @@ export async function openProjectEngine(
 export function projectApplyDeps(
   root: string,
   model: Model,
-  options: { draft?: boolean; env: Readonly<Record<string, string | undefined>> },
+  options: {
+    draft?: boolean;
+    env: Readonly<Record<string, string | undefined>>;
+    /** --debug: one line per webhook request and response (credentials redacted). */
+    debug?: ((line: string) => void) | undefined;
+  },
 ): ApplyDeps {
   return {
     openEngine: () => openProjectEngine(root, model, options),
     destination: (connection) => openDestination(connection, { root, env: options.env }),
+    webhook: async (connection) =>
+      (await import('../activations/open.js')).openWebhook(connection, {
+        root,
+        env: options.env,
+        debug: options.debug,
+      }),
     clock: () => new Date(),
   };
 }

@@ -3,6 +3,8 @@ import { relative, sep } from 'node:path';
 import type { Engine, FlowRef } from '../engine/index.js';
 import type { Model } from '../model/index.js';
 import type {
+  ActivationImpact,
+  ActivationSyncAction,
   AudienceImpact,
   ExportImpact,
   ExportRunAction,
@@ -43,7 +45,9 @@ export async function computeImpact(input: ImpactInput): Promise<PlanImpact | un
   const warehouse = relative(input.root, database).split(sep).join('/');
   const audiences = input.plan.resourceChanges.filter((c) => c.kind === 'Audience' && c.action !== 'no-op');
   const runs = input.plan.dataActions.filter((a): a is ExportRunAction => a.type === 'export');
-  if (audiences.length === 0 && runs.length === 0) return { warehouse, audiences: [], exports: [] };
+  const syncs = input.plan.dataActions.filter((a): a is ActivationSyncAction => a.type === 'activation-sync');
+  if (audiences.length === 0 && runs.length === 0 && syncs.length === 0)
+    return { warehouse, audiences: [], exports: [] };
   const { datasetTable } = await import('../engine/index.js');
   let engine: Engine;
   try {
@@ -75,6 +79,15 @@ export async function computeImpact(input: ImpactInput): Promise<PlanImpact | un
           exportImpact(engine, input, run, ingested),
         ),
       );
+    if (syncs.length > 0) {
+      out.activations = [];
+      for (const sync of syncs)
+        out.activations.push(
+          await bounded(engine, timeoutMs, { address: sync.address, audiences: [] }, () =>
+            activationImpact(engine, input, sync, ingested),
+          ),
+        );
+    }
     return out;
   } finally {
     await engine.close();
@@ -143,6 +156,46 @@ async function exportImpact(
     ...(files === undefined ? {} : { files }),
     ...(bytes === undefined ? {} : { bytes }),
   };
+}
+
+/** What a due sync would send: per audience, the diff against what its segment was last sent. */
+async function activationImpact(
+  engine: Engine,
+  input: ImpactInput,
+  sync: ActivationSyncAction,
+  ingested: (flow: string) => boolean,
+): Promise<ActivationImpact> {
+  const { audienceSyncSpec } = await import('../activations/spec.js');
+  const { membershipDiff, unfinishedSync } = await import('../engine/activation.js');
+  const name = sync.address.slice('Activation/'.length);
+  const act = input.model.resources.Activation.get(name);
+  const base = { address: sync.address, audiences: [] };
+  if (act === undefined) return { ...base, notComputed: 'not computed: activation not in the configuration' };
+  const conn = input.model.resources.Connection.get(act.config.destination)?.config;
+  const batchSize = conn?.type === 'webhook' ? conn.batchSize : 500;
+  const out: ActivationImpact = { address: sync.address, audiences: [] };
+  for (const audience of act.config.audiences) {
+    const spec = audienceSyncSpec(input.model, name, audience, input.now);
+    if (typeof spec === 'string') return { ...base, notComputed: `not computed: ${spec}` };
+    const flows = [
+      spec.query.people.name,
+      ...(spec.query.events === undefined ? [] : [spec.query.events.name]),
+    ];
+    if (!flows.every(ingested))
+      return { ...base, notComputed: 'not computed: its dataflows are not ingested yet' };
+    const diff = await membershipDiff(engine, spec.query);
+    const left = await unfinishedSync(engine, { activation: name, audience });
+    out.audiences.push({
+      audience,
+      segment: spec.header.segment.name,
+      added: diff.added,
+      removed: diff.removed,
+      members: diff.members,
+      batches: Math.ceil((diff.added + diff.removed) / batchSize),
+      ...(left === undefined ? {} : { unfinished: left.batchCount - left.delivered }),
+    });
+  }
+  return out;
 }
 
 /** Runs one impact query within `ms`; a slower one is interrupted and reported as not computed. */

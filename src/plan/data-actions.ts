@@ -170,14 +170,16 @@ export function exportDueInput(
   };
 }
 
-/** The schedule's view of an activation: its last successful sync. */
+/** The schedule's view of an activation: its last successful sync (its `now`, as for exports). */
 export function activationDueInput(
   config: ResolvedActivation,
   data: ResourceData | undefined,
   now: Date,
   timezone: string,
 ): DueInput {
-  const marks = Object.values(data?.syncMarks ?? {}).map((m) => m.at);
+  const synced = (data?.runs ?? []).filter((r) => r.status === 'succeeded').map((r) => r.window.to);
+  // States written before syncs were recorded as runs only have the marks.
+  const marks = synced.length > 0 ? synced : Object.values(data?.syncMarks ?? {}).map((m) => m.at);
   return {
     schedule: config.schedule,
     enabled: config.enabled,

@@ -166,12 +166,31 @@ export interface ExportImpact {
   notComputed?: string;
 }
 
+/** What a due activation sync would send, per audience (the diff against what was delivered). */
+export interface ActivationImpact {
+  address: string;
+  audiences: {
+    audience: string;
+    segment: string;
+    added: number;
+    removed: number;
+    /** Members of the segment after the sync. */
+    members: number;
+    batches: number;
+    /** Batches of an unfinished earlier sync, sent first. */
+    unfinished?: number;
+  }[];
+  notComputed?: string;
+}
+
 /** Data impact, computed on the local warehouse (read-only) after the plan; absent with `--no-data`. */
 export interface PlanImpact {
   /** The warehouse, project-relative. */
   warehouse: string;
   audiences: AudienceImpact[];
   exports: ExportImpact[];
+  /** Due activation syncs (absent in plans saved before activations were implemented). */
+  activations?: ActivationImpact[];
   /** Why nothing was computed, e.g. the warehouse could not be opened (another process holds it). */
   notComputed?: string;
 }

@@ -163,6 +163,26 @@ export function impactRows(plan: Plan): [string, string][] {
       `next run sends ${count(e.rows)} row${e.rows === 1 ? '' : 's'}, ${files}, ${bytes}`,
     ]);
   }
+  for (const a of impact.activations ?? []) {
+    if (a.notComputed !== undefined) {
+      rows.push([a.address, a.notComputed]);
+      continue;
+    }
+    for (const s of a.audiences) {
+      const unfinished =
+        s.unfinished === undefined || s.unfinished === 0
+          ? ''
+          : `; first ${count(s.unfinished)} batch${s.unfinished === 1 ? '' : 'es'} left by an unfinished sync`;
+      const what =
+        s.added + s.removed === 0
+          ? 'no change, nothing sent'
+          : `+${count(s.added)} −${count(s.removed)} in ${count(s.batches)} batch${s.batches === 1 ? '' : 'es'}`;
+      rows.push([
+        a.address,
+        `sync ${s.audience} → segment ${s.segment}: ${what}, ${count(s.members)} member${s.members === 1 ? '' : 's'} after${unfinished}`,
+      ]);
+    }
+  }
   return rows;
 }
 

@@ -1,6 +1,6 @@
 import { type Model, projectTimezone } from '../model/index.js';
 import { activationDueInput, exportDueInput, formatTime, nextDue } from '../plan/index.js';
-import type { ExportRun, StateDocument } from '../state/index.js';
+import type { AudienceSync, ExportRun, StateDocument } from '../state/index.js';
 import { scheduleInWords } from './schedule-words.js';
 
 /** One export or activation as `outflow status` shows it. */
@@ -22,6 +22,8 @@ export interface StatusRow {
     reason?: string;
     /** A failed run's error: its code and message. */
     error?: { code: string; message: string };
+    /** Activations: per audience, what the last sync sent (or how far a failed one got). */
+    sync?: AudienceSync[];
   };
   /** When it next runs (ISO); at or before `now` means due now; absent: never again. */
   nextDue?: string;
@@ -91,7 +93,14 @@ function lastRunOf(run: ExportRun): NonNullable<StatusRow['lastRun']> {
     durationMs: Math.max(0, Date.parse(run.finishedAt) - Date.parse(run.startedAt)),
     ...(run.reason === undefined ? {} : { reason: run.reason }),
     ...(run.error === undefined ? {} : { error: run.error }),
+    ...(run.sync === undefined ? {} : { sync: run.sync }),
   };
+}
+
+/** `eu_buyers → segment eu_buyers: +3 −1, 2/2 batches, 12 members`. */
+function syncInWords(s: AudienceSync): string {
+  const members = s.members === undefined ? '' : `, ${s.members} member${s.members === 1 ? '' : 's'}`;
+  return `${s.audience} → segment ${s.segment}: +${s.added} −${s.removed}, ${s.delivered}/${s.batches} batch${s.batches === 1 ? '' : 'es'} delivered${members}`;
 }
 
 /** `1.2 MB`, `512 B`. */
@@ -150,7 +159,7 @@ export function renderStatusText(rows: StatusRow[], now: Date): string {
       l === undefined ? 'never' : formatTime(l.at),
       l === undefined ? '-' : l.status,
       l === undefined ? '-' : String(l.rows),
-      l === undefined ? '-' : String(l.files),
+      l === undefined || r.type === 'activation' ? '-' : String(l.files),
       l === undefined ? '-' : formatBytes(l.bytes),
       l === undefined ? '-' : formatDuration(l.durationMs),
       r.pendingRun === undefined ? next : `${next} (retries ${r.pendingRun})`,
@@ -158,8 +167,10 @@ export function renderStatusText(rows: StatusRow[], now: Date): string {
   });
   const notes = rows.flatMap((r) => {
     const l = r.lastRun;
-    if (l?.error !== undefined) return [`  ${r.name}: failed: error[${l.error.code}]: ${l.error.message}`];
-    return l?.reason === undefined ? [] : [`  ${r.name}: ${l.reason}`];
+    const synced = (l?.sync ?? []).map((s) => `  ${r.name}: ${syncInWords(s)}`);
+    if (l?.error !== undefined)
+      return [`  ${r.name}: failed: error[${l.error.code}]: ${l.error.message}`, ...synced];
+    return [...(l?.reason === undefined ? [] : [`  ${r.name}: ${l.reason}`]), ...synced];
   });
   return [
     `Status at ${formatTime(now.toISOString())}`,

@@ -417,15 +417,15 @@ export interface WebhookConnection {
    */
   type: 'webhook';
   /**
-   * Base URL of the receiver, for example `https://cms.example.com/cdp/webhook`.
+   * The receiver's full endpoint, for example `https://cms.example.com/cdp/webhook`: every batch is a `POST` to exactly this URL (see docs/activations.md).
    */
   baseUrl: string;
   /**
-   * Client id sent with every request (literal or reference).
+   * Client id: the user of `Authorization: Basic`, or the OAuth2 client id (literal or reference).
    */
   clientId: string;
   /**
-   * Client secret used to sign requests (HMAC): `${env:NAME}` or `${file:path}` only.
+   * Client secret: `${env:NAME}` or `${file:path}` only. It keys the HMAC signature of every request (Standard Webhooks; a `whsec_<base64>` secret is used decoded) and authenticates the client.
    */
   clientSecret: string;
   /**
@@ -433,9 +433,37 @@ export interface WebhookConnection {
    */
   batchSize?: number;
   /**
-   * Request timeout, for example `30s`.
+   * How long one request may take before it is abandoned and retried, for example `30s` (default).
    */
   timeout?: string;
+  /**
+   * How long a batch is retried (408, 429, 5xx, timeouts, resets) before the sync fails, for example `300s` (default).
+   */
+  retryFor?: string;
+  /**
+   * How the client authenticates: `{type: basic}` (default: `Authorization: Basic base64(clientId:clientSecret)`) or `{type: oauth2, tokenUrl}` (a client-credentials token, fetched once per run and refreshed on 401).
+   */
+  auth?: BasicAuth | OAuth2ClientCredentials;
+}
+export interface BasicAuth {
+  /**
+   * HTTP Basic with clientId and clientSecret.
+   */
+  type: 'basic';
+}
+export interface OAuth2ClientCredentials {
+  /**
+   * OAuth 2.0 client credentials (RFC 6749 §4.4).
+   */
+  type: 'oauth2';
+  /**
+   * The token endpoint, for example `https://login.example.com/oauth2/token`.
+   */
+  tokenUrl: string;
+  /**
+   * Space-separated scopes to request (optional).
+   */
+  scope?: string;
 }
 export interface Connection2 {
   /**
@@ -945,11 +973,24 @@ export interface Activation {
    */
   segmentGroup?: string;
   /**
-   * `add` (keep members, add new ones; default) or `replace` (members become exactly the audience).
+   * The receiver's segment the members go to: `name` defaults to the audience's name; `create: true` (default) lets the receiver create it, `false` means it must already exist (CDP 365's "existing segment"). With several audiences, leave `name` out: each audience is its own segment.
+   */
+  segment?: {
+    /**
+     * Segment name (default: the audience's name).
+     */
+    name?: string;
+    /**
+     * `true` (default): a new segment, created by the receiver if missing; `false`: an existing segment.
+     */
+    create?: boolean;
+  };
+  /**
+   * `add` (default: keep members, send only new ones) or `replace` (send additions and removals: the segment becomes exactly the audience).
    */
   updateMethod?: 'add' | 'replace';
   /**
-   * Extra attributes sent with every member (string, number, boolean or null).
+   * Attributes sent with every added member exactly as written (string, number, boolean or null). Changing them re-sends every member.
    */
   attributes?: {
     [k: string]: string | number | boolean | null;

@@ -12,6 +12,7 @@ export {
 } from './lock.js';
 export { describeLock, formatAge, isProcessAlive, type LockInfo } from './lock-info.js';
 export type {
+  AudienceSync,
   ConnectionCheck,
   ExportRun,
   ExportRunFile,

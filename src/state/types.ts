@@ -108,6 +108,24 @@ export interface ExportRun {
   dataHash?: string;
   /** Failed runs: the error's code and message (never a secret). */
   error?: RunError;
+  /** Activation syncs: per audience, what was sent (or, for a failed sync, how far it got). */
+  sync?: AudienceSync[];
+}
+
+/** One audience's part of an activation sync. */
+export interface AudienceSync {
+  audience: string;
+  /** The receiver's segment name. */
+  segment: string;
+  /** The body's runId; webhook-ids are `<runId>.<batch>`. */
+  runId: string;
+  added: number;
+  removed: number;
+  batches: number;
+  /** Batches the receiver accepted. */
+  delivered: number;
+  /** Members of the segment after the sync (succeeded syncs). */
+  members?: number;
 }
 
 export interface RunError {
@@ -125,6 +143,7 @@ export interface ExportRunFile {
 export interface SyncMark {
   at: string;
   members: number;
+  /** Fingerprint of the attributes the members were sent with. */
   hash: string;
 }
 

@@ -25,6 +25,10 @@ export const CRASH_POINTS = [
   'publish.file',
   /** A run's manifest is published, the run not yet recorded in state. */
   'publish.manifest',
+  /** An activation sync's batches are frozen in the warehouse, none sent yet. */
+  'activation.frozen',
+  /** A batch of an activation sync was accepted by the receiver and recorded in the warehouse. */
+  'activation.batch-delivered',
   /** A state write's temp file is written and synced, not yet renamed over the state. */
   'state.before-rename',
 ] as const;

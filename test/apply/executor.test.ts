@@ -117,6 +117,9 @@ describe('applyPlan (injected engine, destination and clock)', () => {
         destination: async (c) => {
           throw new OutflowError('destination-not-supported', `cannot publish to ${c.name}`);
         },
+        webhook: async (c) => {
+          throw new OutflowError('webhook-unreachable', `cannot reach ${c.name}`);
+        },
         clock: () => clockAt,
       },
     );
@@ -147,7 +150,7 @@ describe('applyPlan (injected engine, destination and clock)', () => {
     ]);
     expect(final.resources['Activation/a']!.data!.runs![0]).toMatchObject({
       status: 'failed',
-      error: { code: 'not-implemented' },
+      error: { code: 'webhook-unreachable', message: 'cannot reach hook' },
     });
     // State was saved after every completed step, each write one serial further, stamped by the clock.
     expect(backend.writes.map((w) => w.serial)).toEqual(backend.writes.map((_, i) => i + 1));

@@ -103,7 +103,11 @@ export async function applyCommand(
           : undefined,
         progress: await createProgress(ctx.output),
       },
-      projectApplyDeps(root, model, { draft, env: ctx.env }),
+      projectApplyDeps(root, model, {
+        draft,
+        env: ctx.env,
+        debug: ctx.debug ? (line) => ctx.output.err(line) : undefined,
+      }),
     );
     const report = applyReport(
       result,

@@ -115,7 +115,10 @@ export async function runCommand(ctx: CommandContext, names: string[], options: 
         streamFiles: observed.streamFiles ?? {},
         progress: await createProgress(ctx.output),
       },
-      projectApplyDeps(root, model, { env: ctx.env }),
+      projectApplyDeps(root, model, {
+        env: ctx.env,
+        debug: ctx.debug ? (line) => ctx.output.err(line) : undefined,
+      }),
     );
     const report = applyReport(result, 'Run');
     if (report.out !== undefined) ctx.output.out(report.out.trimStart());

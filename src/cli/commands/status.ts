@@ -80,6 +80,35 @@ export async function runsCommand(
     ctx.output.out(`${exp.address} has not run yet.`);
     return 0;
   }
+  if (exp.kind === 'Activation') {
+    // One line per audience of each sync: what it sent, how far it got, and why it failed.
+    const header = ['SYNC', 'STATUS', 'AT', 'AUDIENCE', 'SEGMENT', 'ADDED', 'REMOVED', 'BATCHES', 'MEMBERS'];
+    const cells = runs.flatMap((r) =>
+      (r.sync === undefined || r.sync.length === 0 ? [undefined] : r.sync).map((s) => [
+        r.runId,
+        r.status,
+        formatTime(r.window.to),
+        s?.audience ?? '-',
+        s?.segment ?? '-',
+        s === undefined ? '-' : String(s.added),
+        s === undefined ? '-' : String(s.removed),
+        s === undefined ? '-' : `${s.delivered}/${s.batches}`,
+        s?.members === undefined ? '-' : String(s.members),
+      ]),
+    );
+    const errors = runs.flatMap((r) =>
+      r.error === undefined ? [] : [`  ${r.runId}: error[${r.error.code}]: ${r.error.message}`],
+    );
+    ctx.output.out(
+      [
+        `${exp.address}: ${runs.length} sync${runs.length === 1 ? '' : 's'}`,
+        '',
+        ...table(header, cells),
+        ...(errors.length === 0 ? [] : ['', 'Failures:', ...errors]),
+      ].join('\n'),
+    );
+    return 0;
+  }
   const header = ['RUN', 'STATUS', 'WINDOW', 'ROWS', 'FILES', 'BYTES', 'MANIFEST'];
   const cells = runs.map((r) => [
     r.runId,

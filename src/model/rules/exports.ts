@@ -201,3 +201,21 @@ export const recurringAndOneTimeExclusive: Rule = ({ model }) => {
   }
   return out;
 };
+
+/** `segment.name` names one segment: with several audiences they would overwrite each other there. */
+export const oneSegmentPerAudience: Rule = ({ model }) => {
+  const out: Diagnostic[] = [];
+  for (const a of model.resources.Activation.values()) {
+    const { segment, audiences } = a.config;
+    if (segment?.name === undefined || audiences.length < 2) continue;
+    out.push(
+      errorAt(
+        a.locate(['segment', 'name']),
+        'segment-name-ambiguous',
+        `segment.name "${segment.name}" would receive ${audiences.length} audiences (${audiences.join(', ')}), and each sync would undo the other's`,
+        'remove segment.name (each audience then goes to a segment of its own name), or split the activation: one per audience',
+      ),
+    );
+  }
+  return out;
+};

@@ -6,6 +6,7 @@ import {
   audiencesEligibleForDestination,
   connectionSharingHonoured,
   exportOptionsFit,
+  oneSegmentPerAudience,
   recurringAndOneTimeExclusive,
 } from './exports.js';
 import { exportLayoutFitsSource } from './layout.js';
@@ -33,6 +34,7 @@ export const RULES: readonly Rule[] = [
   connectionSharingHonoured,
   audiencesEligibleForDestination,
   recurringAndOneTimeExclusive,
+  oneSegmentPerAudience,
 ];
 
 export function runRules(ctx: RuleContext, rules: readonly Rule[] = RULES): Diagnostic[] {

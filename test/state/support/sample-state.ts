@@ -91,7 +91,34 @@ export function maximalState(): StateDocument {
     configHash: hash('e'),
     config: { kind: 'Activation', name: 'newsletter', clientSecret: '(redacted)' },
     appliedAt: '2024-05-01T03:00:00.000Z',
-    data: { syncMarks: { lapsed_buyers: { at: '2024-05-01T05:00:00.000Z', members: 42, hash: hash('f') } } },
+    data: {
+      syncMarks: { lapsed_buyers: { at: '2024-05-01T05:00:00.000Z', members: 42, hash: hash('f') } },
+      runs: [
+        {
+          runId: 'sync-20240501T050000Z',
+          status: 'succeeded',
+          startedAt: '2024-05-01T05:00:01.000Z',
+          finishedAt: '2024-05-01T05:00:03.000Z',
+          window: { to: '2024-05-01T05:00:00.000Z' },
+          rows: 45,
+          files: [],
+          bytes: 4096,
+          manifest: '',
+          sync: [
+            {
+              audience: 'lapsed_buyers',
+              segment: 'lapsed_buyers',
+              runId: 'sync-20240501T050000Z-3f9a1c2b',
+              added: 43,
+              removed: 2,
+              batches: 1,
+              delivered: 1,
+              members: 42,
+            },
+          ],
+        },
+      ],
+    },
   };
   doc.resources[address('Connection', 's3_out')] = {
     kind: 'Connection',

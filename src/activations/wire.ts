@@ -1,0 +1,118 @@
+// The wire contract of activations (docs/activations.md), pure: request bodies, Standard
+// Webhooks ids and signatures, Retry-After, and what a debug log may show. No I/O here.
+import { createHmac } from 'node:crypto';
+
+/** One member in a batch: its id, and for added members the configured attributes. */
+export interface BatchMember {
+  op: 'added' | 'removed';
+  id: string;
+}
+
+/** What every batch of one sync carries besides its members. */
+export interface SyncHeader {
+  activation: string;
+  audience: string;
+  segmentGroup: string | null;
+  segment: { name: string; create: boolean };
+  updateMethod: 'add' | 'replace';
+  /** The sync's id, unique per sync; stable across retries and re-runs after a crash. */
+  runId: string;
+  /** The attributes sent on every added member, exactly as configured. */
+  attributes: Record<string, string | number | boolean | null>;
+}
+
+/**
+ * The JSON body of batch `index` (from 1) of `count`. Keys in the documented order; `added` members
+ * carry the attributes, `removed` ones only their id. Deterministic: the same batch always gives
+ * the same bytes, so a retry (or a re-run after a crash) sends exactly what was signed before.
+ */
+export function batchBody(
+  header: SyncHeader,
+  index: number,
+  count: number,
+  members: readonly BatchMember[],
+): string {
+  const attributes = JSON.stringify(header.attributes);
+  const added: string[] = [];
+  const removed: string[] = [];
+  for (const m of members) {
+    if (m.op === 'added') added.push(`{"id":${JSON.stringify(m.id)},"attributes":${attributes}}`);
+    else removed.push(`{"id":${JSON.stringify(m.id)}}`);
+  }
+  const head = JSON.stringify({
+    activation: header.activation,
+    audience: header.audience,
+    segmentGroup: header.segmentGroup,
+    segment: header.segment,
+    updateMethod: header.updateMethod,
+    runId: header.runId,
+    batch: { index, count },
+  });
+  return `${head.slice(0, -1)},"added":[${added.join(',')}],"removed":[${removed.join(',')}]}`;
+}
+
+/** The batch's idempotency key (`webhook-id`): unique per batch, the same on every retry of it. */
+export function webhookId(runId: string, index: number): string {
+  return `${runId}.${index}`;
+}
+
+/**
+ * The HMAC key: the UTF-8 bytes of the secret, or, for a Standard Webhooks secret
+ * (`whsec_<base64>`), the decoded bytes, as the Standard Webhooks libraries do.
+ */
+export function signingKey(secret: string): Buffer {
+  if (secret.startsWith('whsec_')) return Buffer.from(secret.slice('whsec_'.length), 'base64');
+  return Buffer.from(secret, 'utf8');
+}
+
+/** `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`. */
+export function signature(key: Buffer, id: string, timestamp: number, body: string): string {
+  const mac = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
+  return `v1,${mac}`;
+}
+
+/** The Standard Webhooks headers of one attempt (the timestamp is the attempt's, in Unix seconds). */
+export function webhookHeaders(
+  key: Buffer,
+  id: string,
+  timestamp: number,
+  body: string,
+): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': signature(key, id, timestamp, body),
+  };
+}
+
+/** `Authorization: Basic base64(clientId:clientSecret)`. */
+export function basicAuthorization(clientId: string, clientSecret: string): string {
+  return `Basic ${Buffer.from(`${clientId}:${clientSecret}`, 'utf8').toString('base64')}`;
+}
+
+/**
+ * How long a `Retry-After` asks to wait, in milliseconds (delta-seconds or an HTTP date, RFC 9110
+ * §10.2.3); undefined when absent or unreadable.
+ */
+export function retryAfterMs(value: string | null | undefined, now: Date): number | undefined {
+  if (value === null || value === undefined || value.trim() === '') return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - now.getTime());
+}
+
+/** Whether a response status is worth another try: 408, 429 and 5xx. */
+export function retryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/** A header value as a --debug log may show it: credentials and signatures redacted. */
+export function redactHeader(name: string, value: string): string {
+  const n = name.toLowerCase();
+  if (n === 'authorization') return `${value.split(' ')[0] ?? ''} [redacted]`;
+  if (n === 'webhook-signature') return 'v1,[redacted]';
+  return value;
+}

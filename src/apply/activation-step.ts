@@ -1,0 +1,189 @@
+import { randomBytes } from 'node:crypto';
+import type { WebhookSender } from '../activations/client.js';
+import { audienceSyncSpec } from '../activations/spec.js';
+import { batchBody, type SyncHeader, webhookId } from '../activations/wire.js';
+import { errorCode, errorMessage, OutflowError } from '../diagnostics/index.js';
+import type { FrozenSync } from '../engine/activation.js';
+import type { Engine } from '../engine/index.js';
+import type { ActivationSyncAction } from '../plan/index.js';
+import type { AudienceSync, ExportRun, SyncMark } from '../state/index.js';
+import { crashPoint } from '../testing/index.js';
+import { nameOf, type StepContext } from './step-context.js';
+
+/** How many members a read of batches fetches at once (memory stays flat in the member count). */
+const MEMBERS_PER_READ = 10_000;
+
+/** How much of the first batch a draft prints. */
+const DRAFT_PREVIEW_CHARS = 600;
+
+/**
+ * Syncs one activation: for each audience, first finishes a sync that a crash or a failure left
+ * (the same batches, the same webhook-ids), then freezes the diff between the audience and what
+ * the segment was sent into numbered batches and delivers them in order, recording each accepted
+ * batch in the warehouse. The segment's delivered members change only when all of a sync's
+ * batches are accepted. A draft freezes the diff in its in-memory warehouse and sends nothing.
+ */
+export async function runActivationSync(ctx: StepContext, a: ActivationSyncAction): Promise<string> {
+  const name = nameOf(a.address);
+  const act = ctx.input.model.resources.Activation.get(name)!;
+  const conn = ctx.input.model.resources.Connection.get(act.config.destination)!;
+  const draft = ctx.input.backend === undefined;
+  const label = `sync ${a.address}`;
+  const startedAt = ctx.clock().toISOString();
+  const {
+    batchMembers,
+    ensureActivationTables,
+    finishSync,
+    freezeSync,
+    markDelivered,
+    segmentSize,
+    unfinishedSync,
+  } = await import('../engine/activation.js');
+  let engine!: Engine;
+  let sender!: WebhookSender;
+  const batchSize = conn.config.type === 'webhook' ? conn.config.batchSize : 500;
+  const done: AudienceSync[] = [];
+  const marks: Record<string, SyncMark> = {};
+  let current: AudienceSync | undefined;
+  let bytes = 0;
+  const lines: string[] = [];
+
+  /** Sends the sync's undelivered batches in order, then folds it into the segment's members. */
+  const deliver = async (audience: string, sync: FrozenSync): Promise<AudienceSync> => {
+    const header = JSON.parse(sync.header) as SyncHeader;
+    const summary: AudienceSync = {
+      audience,
+      segment: header.segment.name,
+      runId: sync.runId,
+      added: sync.added,
+      removed: sync.removed,
+      batches: sync.batchCount,
+      delivered: sync.delivered,
+    };
+    current = summary;
+    const perRead = Math.max(1, Math.floor(MEMBERS_PER_READ / batchSize));
+    for (let from = sync.delivered + 1; from <= sync.batchCount; from += perRead) {
+      const to = Math.min(sync.batchCount, from + perRead - 1);
+      const batches = await batchMembers(engine, sync.runId, from, to);
+      for (let i = from; i <= to; i++) {
+        const body = batchBody(header, i, sync.batchCount, batches.get(i) ?? []);
+        if (draft) {
+          if (i === 1)
+            lines.push(
+              `  would POST ${sender.describe()} ${inBatches(sync.batchCount)}; batch 1: ${body.length > DRAFT_PREVIEW_CHARS ? `${body.slice(0, DRAFT_PREVIEW_CHARS)}…` : body}`,
+            );
+          continue;
+        }
+        await sender.send({ id: webhookId(sync.runId, i), body, label: `${i}/${sync.batchCount}` });
+        bytes += Buffer.byteLength(body);
+        await markDelivered(engine, sync.runId, i);
+        summary.delivered = i;
+        crashPoint('activation.batch-delivered');
+        ctx.input.progress.detail?.(label, `${audience}: batch ${i}/${sync.batchCount}`);
+      }
+    }
+    if (draft) return summary;
+    await finishSync(engine, { activation: name, audience }, sync);
+    summary.members = await segmentSize(engine, { activation: name, audience, segment: sync.segment });
+    marks[audience] = {
+      at: ctx.input.now.toISOString(),
+      members: summary.members,
+      hash: sync.attributesHash,
+    };
+    current = undefined;
+    return summary;
+  };
+
+  try {
+    engine = await ctx.engine();
+    await ensureActivationTables(engine);
+    sender = await ctx.webhook(conn);
+    for (const audience of act.config.audiences) {
+      const spec = audienceSyncSpec(ctx.input.model, name, audience, ctx.input.now);
+      if (typeof spec === 'string')
+        throw new OutflowError('activation-unresolved', `${a.address}: ${spec}`, {
+          hint: 'run outflow validate: the activation refers to something the configuration does not declare',
+        });
+      // What a crash or a failed batch left is finished first, exactly as it was frozen.
+      const left = draft ? undefined : await unfinishedSync(engine, { activation: name, audience });
+      if (left !== undefined) done.push(await deliver(audience, left));
+      const runId = syncRunId(ctx.input.now);
+      const frozen = await freezeSync(engine, spec.query, {
+        runId,
+        header: JSON.stringify({ ...spec.header, runId } satisfies SyncHeader),
+        batchSize,
+      });
+      crashPoint('activation.frozen');
+      done.push(await deliver(audience, frozen));
+    }
+  } catch (error) {
+    await recordFailure(ctx, a, startedAt, [...done, ...(current === undefined ? [] : [current])], error);
+    throw error;
+  }
+  const run: ExportRun = {
+    runId: `sync-${stamp(ctx.input.now)}`,
+    status: 'succeeded',
+    startedAt,
+    finishedAt: ctx.clock().toISOString(),
+    window: { to: ctx.input.now.toISOString() },
+    rows: done.reduce((n, s) => n + s.added + s.removed, 0),
+    files: [],
+    bytes,
+    manifest: '',
+    sync: done,
+  };
+  await ctx.record({
+    type: 'synced',
+    address: a.address,
+    run,
+    marks,
+    ...(draft ? {} : { connection: conn.address }),
+  });
+  const sent = done
+    .filter((s) => s.batches > 0)
+    .map((s) => `${s.audience} → ${s.segment}: +${s.added} −${s.removed} in ${inBatches(s.batches)}`);
+  const what = sent.length === 0 ? 'no membership change, nothing sent' : sent.join('; ');
+  return `${draft ? 'draft, nothing sent: ' : ''}${what}${lines.length === 0 ? '' : `\n${lines.join('\n')}`}`;
+}
+
+/** A failed sync in state: how far each audience got, and the error (never a secret). */
+async function recordFailure(
+  ctx: StepContext,
+  a: ActivationSyncAction,
+  startedAt: string,
+  sync: AudienceSync[],
+  error: unknown,
+): Promise<void> {
+  if (ctx.input.backend === undefined) return;
+  const run: ExportRun = {
+    runId: `sync-${stamp(ctx.input.now)}`,
+    status: 'failed',
+    startedAt,
+    finishedAt: ctx.clock().toISOString(),
+    window: { to: ctx.input.now.toISOString() },
+    rows: sync.reduce((n, s) => n + s.added + s.removed, 0),
+    files: [],
+    bytes: 0,
+    manifest: '',
+    sync,
+    error: { code: errorCode(error), message: errorMessage(error) },
+  };
+  // The state store failing too is already reported by the failure being thrown.
+  await ctx.record({ type: 'runFailed', address: a.address, run }).catch(() => undefined);
+}
+
+/** `sync-20261202T170000Z-3f9a1c2b`: unique per sync (two syncs at the same --now differ). */
+function syncRunId(now: Date): string {
+  return `sync-${stamp(now)}-${randomBytes(4).toString('hex')}`;
+}
+
+function inBatches(n: number): string {
+  return `${n} batch${n === 1 ? '' : 'es'}`;
+}
+
+function stamp(now: Date): string {
+  return now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+}
