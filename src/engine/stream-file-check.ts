@@ -23,7 +23,7 @@ export async function fingerprintStreamFile(file: string, shown: string = file):
   const hash = createHash('sha256');
   const frames = compression === 'zstd' ? new ZstdFrames() : undefined;
   try {
-    const read = createReadStream(file);
+    const read = createReadStream(file, { highWaterMark: 1024 * 1024 });
     const hashed = tap(hash, frames);
     if (compression === 'gzip') await pipeline(read, hashed, createGunzip(), discard());
     else await pipeline(read, hashed, discard());

@@ -87,6 +87,12 @@ export interface ExportQuery {
   /** SQL for the part (event name) of a row, `''` without splitBy. */
   part: string;
   order: string;
+  /**
+   * The source is already stored in the export order, so a scan needs no sort: a dataset table
+   * holds its rows in `_seq` order (ingests append in file order, deletes keep the order, and
+   * DuckDB preserves insertion order through scans, filters and COPY).
+   */
+  stored: boolean;
   /** A SELECT of the source rows (all columns, `_seq` included). */
   from: string;
   params: SqlValue[];
@@ -105,7 +111,7 @@ export function directSelectSql(q: ExportQuery, part: string, items?: readonly s
   const columns = items ?? [...q.fields.map((f) => quoteIdent(f)), ...q.extra];
   const where = q.part === "''" ? '' : ` WHERE ${q.part} = $${q.params.length + 1}`;
   return {
-    sql: `SELECT ${columns.join(', ')} FROM (${q.from}) s${where} ORDER BY ${q.order}`,
+    sql: `SELECT ${columns.join(', ')} FROM (${q.from}) s${where}${q.stored ? '' : ` ORDER BY ${q.order}`}`,
     params: q.part === "''" ? q.params : [...q.params, part],
   };
 }
@@ -168,7 +174,12 @@ export function exportQuery(spec: ExportSpec, options: SourceOptions): ExportQue
     from = `SELECT p.* FROM (${latestPeopleSql(source.people)}) p JOIN (${members.sql}) m ON m.person_id = p.${pid}`;
     order = pid;
   }
-  return { fields, extra, part, order, from, params };
+  return { fields, extra, part, order, stored: source.kind === 'dataflow', from, params };
+}
+
+/** Dataflow sources: the highest `_seq` the export's rows have (NULL without rows). */
+export function maxSeqSql(q: ExportQuery): Sql {
+  return { sql: `SELECT max(_seq) AS seq FROM (${q.from}) s`, params: q.params };
 }
 
 export function partsSql(): Sql {
