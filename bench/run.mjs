@@ -70,6 +70,12 @@ if (process.env.BENCH_APPLY !== '0') {
   if (r.status !== 0) process.exitCode = 1;
 }
 
+// Incremental cost: an incremental export after 1% new rows vs a full run (bench/incremental.mjs; BENCH_INCREMENTAL=0 skips).
+if (process.env.BENCH_INCREMENTAL !== '0') {
+  const r = spawnSync('node', [join(here, 'incremental.mjs')], { stdio: 'inherit', env: process.env });
+  if (r.status !== 0) process.exitCode = 1;
+}
+
 // The older export bench compares with a COPY of outflow's own query (its floor shares our
 // choices, ORDER BY included), so it is opt-in: BENCH_EXPORT=1 (bench/export.mjs).
 if (process.env.BENCH_EXPORT === '1') {
