@@ -16,7 +16,7 @@ export function generateProject(dir, resources) {
   for (let g = 0; g < groups; g++) {
     docs.push(`kind: Connection\nname: out_${g}\ntype: local\nroot: out/${g}\nlabels: {team: t${g % 7}}\n`);
     docs.push(
-      `kind: Dataflow\nname: users_${g}\nentity: user\nsource: {type: streamFile, path: data/users_${g}/*.csv}\nschema:\n  name: customers_${g}\n  personIdentifier: userid\n  columns:\n    - {name: userid, type: integer, from: id, mandatory: true}\n    - {name: email, type: string, mandatory: true}\n    - {name: country, type: string}\n    - {name: signup, type: date}\nwriteMode: upsert\n`,
+      `kind: Dataflow\nname: users_${g}\nentity: user\nsource: {type: streamFile, path: data/users_${g}/*.csv}\nschema:\n  name: customers_${g}\n  personIdentifier: userid\n  columns:\n    - {name: userid, type: integer, from: id, mandatory: true}\n    - {name: email, type: string, mandatory: true}\n    - {name: country, type: string}\n    - {name: signup, type: date}\n    - {name: domain, type: string, expr: "lower(split_part(email, '@', 2))"}\nwriteMode: upsert\n`,
     );
     docs.push(
       `kind: Dataflow\nname: events_${g}\nentity: event\nsource: {type: streamFile, path: data/events_${g}/*.ndjson}\nschema:\n  name: events_${g}\n  personIdentifier: userid\n  eventTime: ts\n  eventName: event\n  columns:\n    - {name: userid, type: integer}\n    - {name: event, type: string}\n    - {name: ts, type: timestamp}\n    - {name: price, type: "decimal(12,2)"}\n`,
