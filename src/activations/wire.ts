@@ -2,12 +2,6 @@
 // Webhooks ids and signatures, Retry-After, and what a debug log may show. No I/O here.
 import { createHmac } from 'node:crypto';
 
-/** One member in a batch: its id, and for added members the configured attributes. */
-export interface BatchMember {
-  op: 'added' | 'removed';
-  id: string;
-}
-
 /** What every batch of one sync carries besides its members. */
 export interface SyncHeader {
   activation: string;
@@ -21,24 +15,28 @@ export interface SyncHeader {
   attributes: Record<string, string | number | boolean | null>;
 }
 
+/** A batch's members as JSON: `added` and `removed` are JSON objects joined by commas. */
+export interface BatchLists {
+  added: string;
+  removed: string;
+}
+
+/** One added member as the body lists it: `{"id":"1042","attributes":{…}}`. */
+export function addedMember(id: string, attributes: SyncHeader['attributes']): string {
+  return `{"id":${JSON.stringify(id)},"attributes":${JSON.stringify(attributes)}}`;
+}
+
+/** One removed member as the body lists it: `{"id":"977"}`. */
+export function removedMember(id: string): string {
+  return `{"id":${JSON.stringify(id)}}`;
+}
+
 /**
- * The JSON body of batch `index` (from 1) of `count`. Keys in the documented order; `added` members
- * carry the attributes, `removed` ones only their id. Deterministic: the same batch always gives
- * the same bytes, so a retry (or a re-run after a crash) sends exactly what was signed before.
+ * The JSON body of batch `index` (from 1) of `count`: keys in the documented order, then the
+ * members. Deterministic: the same frozen batch always gives the same bytes, so a retry (or a
+ * re-run after a crash) sends exactly what it sent before.
  */
-export function batchBody(
-  header: SyncHeader,
-  index: number,
-  count: number,
-  members: readonly BatchMember[],
-): string {
-  const attributes = JSON.stringify(header.attributes);
-  const added: string[] = [];
-  const removed: string[] = [];
-  for (const m of members) {
-    if (m.op === 'added') added.push(`{"id":${JSON.stringify(m.id)},"attributes":${attributes}}`);
-    else removed.push(`{"id":${JSON.stringify(m.id)}}`);
-  }
+export function batchBody(header: SyncHeader, index: number, count: number, members: BatchLists): string {
   const head = JSON.stringify({
     activation: header.activation,
     audience: header.audience,
@@ -48,7 +46,7 @@ export function batchBody(
     runId: header.runId,
     batch: { index, count },
   });
-  return `${head.slice(0, -1)},"added":[${added.join(',')}],"removed":[${removed.join(',')}]}`;
+  return `${head.slice(0, -1)},"added":[${members.added}],"removed":[${members.removed}]}`;
 }
 
 /** The batch's idempotency key (`webhook-id`): unique per batch, the same on every retry of it. */

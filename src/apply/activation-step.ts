@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import pLimit from 'p-limit';
 import type { WebhookSender } from '../activations/client.js';
 import { audienceSyncSpec } from '../activations/spec.js';
 import { batchBody, type SyncHeader, webhookId } from '../activations/wire.js';
@@ -9,8 +11,9 @@ import type { ActivationSyncAction } from '../plan/index.js';
 import type { AudienceSync, ExportRun, SyncMark } from '../state/index.js';
 import { crashPoint } from '../testing/index.js';
 import { nameOf, type StepContext } from './step-context.js';
+import { SyncJournal } from './sync-journal.js';
 
-/** How many members a read of batches fetches at once (memory stays flat in the member count). */
+/** How many members one read of batches renders (memory stays flat in the member count). */
 const MEMBERS_PER_READ = 10_000;
 
 /** How much of the first batch a draft prints. */
@@ -31,17 +34,19 @@ export async function runActivationSync(ctx: StepContext, a: ActivationSyncActio
   const label = `sync ${a.address}`;
   const startedAt = ctx.clock().toISOString();
   const {
-    batchMembers,
+    batchLists,
     ensureActivationTables,
     finishSync,
     freezeSync,
-    markDelivered,
     segmentSize,
+    unfinishedRunIds,
     unfinishedSync,
   } = await import('../engine/activation.js');
+  const journalDir = join(ctx.layout.outflowDir, 'syncs');
   let engine!: Engine;
   let sender!: WebhookSender;
   const batchSize = conn.config.type === 'webhook' ? conn.config.batchSize : 500;
+  const concurrency = conn.config.type === 'webhook' ? conn.config.concurrency : 1;
   const done: AudienceSync[] = [];
   const marks: Record<string, SyncMark> = {};
   let current: AudienceSync | undefined;
@@ -51,6 +56,7 @@ export async function runActivationSync(ctx: StepContext, a: ActivationSyncActio
   /** Sends the sync's undelivered batches in order, then folds it into the segment's members. */
   const deliver = async (audience: string, sync: FrozenSync): Promise<AudienceSync> => {
     const header = JSON.parse(sync.header) as SyncHeader;
+    const journal = draft ? undefined : SyncJournal.open(journalDir, sync.runId);
     const summary: AudienceSync = {
       audience,
       segment: header.segment.name,
@@ -58,32 +64,62 @@ export async function runActivationSync(ctx: StepContext, a: ActivationSyncActio
       added: sync.added,
       removed: sync.removed,
       batches: sync.batchCount,
-      delivered: sync.delivered,
+      delivered: journal?.delivered ?? 0,
     };
     current = summary;
-    const perRead = Math.max(1, Math.floor(MEMBERS_PER_READ / batchSize));
-    for (let from = sync.delivered + 1; from <= sync.batchCount; from += perRead) {
-      const to = Math.min(sync.batchCount, from + perRead - 1);
-      const batches = await batchMembers(engine, sync.runId, from, to);
-      for (let i = from; i <= to; i++) {
-        const body = batchBody(header, i, sync.batchCount, batches.get(i) ?? []);
-        if (draft) {
-          if (i === 1)
-            lines.push(
-              `  would POST ${sender.describe()} ${inBatches(sync.batchCount)}; batch 1: ${body.length > DRAFT_PREVIEW_CHARS ? `${body.slice(0, DRAFT_PREVIEW_CHARS)}…` : body}`,
+    try {
+      const attributes = JSON.stringify(header.attributes);
+      const perRead = Math.max(1, Math.floor(MEMBERS_PER_READ / batchSize));
+      const read = (from: number) =>
+        batchLists(engine, sync.runId, from, Math.min(sync.batchCount, from + perRead - 1), attributes);
+      // Up to `concurrency` batches in flight; the next batches are read while these are sent.
+      const limit = pLimit(concurrency);
+      const inFlight = new Set<Promise<void>>();
+      let failure: { error: unknown } | undefined;
+      let next = sync.batchCount > 0 ? read(1) : undefined;
+      for (let from = 1; from <= sync.batchCount && failure === undefined; from += perRead) {
+        const lists = await next!;
+        const to = Math.min(sync.batchCount, from + perRead - 1);
+        next = to < sync.batchCount ? read(to + 1) : undefined;
+        for (let i = from; i <= to && failure === undefined; i++) {
+          if (journal?.accepted.has(i) === true) continue;
+          const body = batchBody(header, i, sync.batchCount, lists.get(i) ?? { added: '', removed: '' });
+          if (journal === undefined) {
+            if (i === 1)
+              lines.push(
+                `  would POST ${sender.describe()} ${inBatches(sync.batchCount)}; batch 1: ${body.length > DRAFT_PREVIEW_CHARS ? `${body.slice(0, DRAFT_PREVIEW_CHARS)}…` : body}`,
+              );
+            continue;
+          }
+          const sent = limit(async () => {
+            if (failure !== undefined) return;
+            await sender.send({ id: webhookId(sync.runId, i), body, label: `${i}/${sync.batchCount}` });
+            bytes += Buffer.byteLength(body);
+            journal.record(i);
+            summary.delivered = journal.delivered;
+            crashPoint('activation.batch-delivered');
+            ctx.input.progress.detail?.(
+              label,
+              `${audience}: ${journal.delivered}/${sync.batchCount} batches`,
             );
-          continue;
+          }).catch((error: unknown) => {
+            failure ??= { error };
+          });
+          inFlight.add(sent);
+          void sent.finally(() => inFlight.delete(sent));
+          // Bodies wait in memory only for the batches about to be sent.
+          if (inFlight.size >= 2 * concurrency) await Promise.race(inFlight);
         }
-        await sender.send({ id: webhookId(sync.runId, i), body, label: `${i}/${sync.batchCount}` });
-        bytes += Buffer.byteLength(body);
-        await markDelivered(engine, sync.runId, i);
-        summary.delivered = i;
-        crashPoint('activation.batch-delivered');
-        ctx.input.progress.detail?.(label, `${audience}: batch ${i}/${sync.batchCount}`);
       }
+      await Promise.all(inFlight);
+      await next?.catch(() => undefined);
+      if (failure !== undefined) throw failure.error;
+    } finally {
+      journal?.close();
     }
-    if (draft) return summary;
+    if (journal === undefined) return summary;
     await finishSync(engine, { activation: name, audience }, sync);
+    journal.remove();
     summary.members = await segmentSize(engine, { activation: name, audience, segment: sync.segment });
     marks[audience] = {
       at: ctx.input.now.toISOString(),
@@ -97,6 +133,7 @@ export async function runActivationSync(ctx: StepContext, a: ActivationSyncActio
   try {
     engine = await ctx.engine();
     await ensureActivationTables(engine);
+    if (!draft) SyncJournal.removeStale(journalDir, await unfinishedRunIds(engine));
     sender = await ctx.webhook(conn);
     for (const audience of act.config.audiences) {
       const spec = audienceSyncSpec(ctx.input.model, name, audience, ctx.input.now);

@@ -6,8 +6,10 @@
 //   and the fingerprint of the attributes they were sent with. It changes only when a sync
 //   finishes, in one transaction with the removal of that sync's batches.
 // - _outflow_activation_syncs: one row per unfinished sync: its header (the body's fixed part, as
-//   JSON), the batch count and `delivered` (batches 1..delivered were accepted by the receiver).
-// - _outflow_activation_items: the unfinished syncs' members, each with its batch number.
+//   JSON) and its batch count. Which batches the receiver accepted is kept beside the warehouse,
+//   in the sync's journal (apply/sync-journal.ts): one durable append per batch.
+// - _outflow_sync_<runId>: one table per unfinished sync: its members, each with its batch
+//   number, in batch order; dropped (not deleted row by row) when the sync is folded in.
 import type { Audience } from '../schema/index.js';
 import type { Engine, SqlValue } from './engine.js';
 import { audienceSql, type FlowRef, latestPeopleSql, personIdentifierOf } from './sql/audience-sql.js';
@@ -15,7 +17,10 @@ import { quoteIdent } from './sql/quote.js';
 
 const MEMBERS = '_outflow_activation_members';
 const SYNCS = '_outflow_activation_syncs';
-const ITEMS = '_outflow_activation_items';
+/** The table of one sync's batches (run ids are `sync-<stamp>-<hex>`: safe in a name once quoted). */
+function itemsTable(runId: string): string {
+  return quoteIdent(`_outflow_sync_${runId}`);
+}
 
 /** Which segment a sync writes to, and what the members are diffed against. */
 export interface MembershipKey {
@@ -54,8 +59,6 @@ export interface FrozenSync {
   header: string;
   attributesHash: string;
   batchCount: number;
-  /** Batches 1..delivered were accepted. */
-  delivered: number;
   added: number;
   removed: number;
 }
@@ -64,8 +67,7 @@ export async function ensureActivationTables(engine: Engine): Promise<void> {
   await engine.run(
     [
       `CREATE TABLE IF NOT EXISTS ${MEMBERS} (activation VARCHAR NOT NULL, audience VARCHAR NOT NULL, segment VARCHAR NOT NULL, id VARCHAR NOT NULL, attributes VARCHAR NOT NULL)`,
-      `CREATE TABLE IF NOT EXISTS ${SYNCS} (run_id VARCHAR NOT NULL, activation VARCHAR NOT NULL, audience VARCHAR NOT NULL, segment VARCHAR NOT NULL, header VARCHAR NOT NULL, attributes VARCHAR NOT NULL, batch_count INTEGER NOT NULL, delivered INTEGER NOT NULL, added BIGINT NOT NULL, removed BIGINT NOT NULL)`,
-      `CREATE TABLE IF NOT EXISTS ${ITEMS} (run_id VARCHAR NOT NULL, batch INTEGER NOT NULL, op VARCHAR NOT NULL, id VARCHAR NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS ${SYNCS} (run_id VARCHAR NOT NULL, activation VARCHAR NOT NULL, audience VARCHAR NOT NULL, segment VARCHAR NOT NULL, header VARCHAR NOT NULL, attributes VARCHAR NOT NULL, batch_count INTEGER NOT NULL, added BIGINT NOT NULL, removed BIGINT NOT NULL)`,
     ].join(';\n'),
   );
 }
@@ -73,9 +75,9 @@ export async function ensureActivationTables(engine: Engine): Promise<void> {
 /** Whether the warehouse has the activation tables (a read-only plan must not create them). */
 async function hasActivationTables(engine: Engine): Promise<boolean> {
   const rows = await engine.all(
-    `SELECT count(*) AS n FROM information_schema.tables WHERE table_name IN ('${MEMBERS}', '${SYNCS}', '${ITEMS}')`,
+    `SELECT count(*) AS n FROM information_schema.tables WHERE table_name IN ('${MEMBERS}', '${SYNCS}')`,
   );
-  return Number(rows[0]?.n ?? 0) === 3;
+  return Number(rows[0]?.n ?? 0) === 2;
 }
 
 /**
@@ -93,7 +95,11 @@ function diffSql(q: MembershipQuery, withDelivered: boolean): { ctes: string; pa
   };
   const pid = quoteIdent(personIdentifierOf(q.people, 'people'));
   const id = quoteIdent(q.personIdentifier);
-  const current = `SELECT DISTINCT CAST(p.${id} AS VARCHAR) AS id FROM (${latestPeopleSql(q.people)}) p JOIN (${audience.sql}) m ON m.person_id = p.${pid} WHERE p.${id} IS NOT NULL`;
+  // Sending the people's own identifier (the usual case) needs no second pass over the people.
+  const current =
+    q.personIdentifier === personIdentifierOf(q.people, 'people')
+      ? `SELECT DISTINCT CAST(person_id AS VARCHAR) AS id FROM (${audience.sql}) WHERE person_id IS NOT NULL`
+      : `SELECT DISTINCT CAST(p.${id} AS VARCHAR) AS id FROM (${latestPeopleSql(q.people)}) p JOIN (${audience.sql}) m ON m.person_id = p.${pid} WHERE p.${id} IS NOT NULL`;
   const delivered = withDelivered
     ? `SELECT id, attributes FROM ${MEMBERS} WHERE activation = ${bind(q.activation)} AND audience = ${bind(q.audience)} AND segment = ${bind(q.segment)}`
     : 'SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS attributes WHERE false';
@@ -128,13 +134,19 @@ export async function segmentSize(engine: Engine, key: MembershipKey): Promise<n
   return Number(row?.n ?? 0);
 }
 
+/** The run ids of every unfinished sync (of every activation). */
+export async function unfinishedRunIds(engine: Engine): Promise<Set<string>> {
+  const rows = await engine.all(`SELECT run_id FROM ${SYNCS}`);
+  return new Set(rows.map((r) => String(r.run_id)));
+}
+
 /** The activation's unfinished sync for this audience, if a crash or a failure left one. */
 export async function unfinishedSync(
   engine: Engine,
   key: Pick<MembershipKey, 'activation' | 'audience'>,
 ): Promise<FrozenSync | undefined> {
   const rows = await engine.all(
-    `SELECT run_id, segment, header, attributes, batch_count, delivered, added, removed FROM ${SYNCS} WHERE activation = $1 AND audience = $2 ORDER BY run_id LIMIT 1`,
+    `SELECT run_id, segment, header, attributes, batch_count, added, removed FROM ${SYNCS} WHERE activation = $1 AND audience = $2 ORDER BY run_id LIMIT 1`,
     [key.activation, key.audience],
   );
   const r = rows[0];
@@ -145,7 +157,6 @@ export async function unfinishedSync(
     header: String(r.header),
     attributesHash: String(r.attributes),
     batchCount: Number(r.batch_count),
-    delivered: Number(r.delivered),
     added: Number(r.added),
     removed: Number(r.removed),
   };
@@ -167,12 +178,11 @@ export async function freezeSync(
   await engine.run('BEGIN TRANSACTION');
   try {
     await engine.run(
-      `INSERT INTO ${ITEMS} ${diff.ctes} SELECT $${n + 1} AS run_id, CAST((row_number() OVER (ORDER BY op, id) - 1) // ${size} + 1 AS INTEGER) AS batch, op, id FROM diff ORDER BY batch, op, id`,
-      [...diff.params, sync.runId],
+      `CREATE TABLE ${itemsTable(sync.runId)} AS ${diff.ctes} SELECT CAST((row_number() OVER (ORDER BY op, id) - 1) // ${size} + 1 AS INTEGER) AS batch, op, id FROM diff ORDER BY batch, op, id`,
+      diff.params,
     );
     const [counted] = await engine.all(
-      `SELECT count(*) FILTER (WHERE op = 'added') AS added, count(*) FILTER (WHERE op = 'removed') AS removed, coalesce(max(batch), 0) AS batches FROM ${ITEMS} WHERE run_id = $1`,
-      [sync.runId],
+      `SELECT count(*) FILTER (WHERE op = 'added') AS added, count(*) FILTER (WHERE op = 'removed') AS removed, coalesce(max(batch), 0) AS batches FROM ${itemsTable(sync.runId)}`,
     );
     const added = Number(counted?.added ?? 0);
     const removed = Number(counted?.removed ?? 0);
@@ -182,11 +192,10 @@ export async function freezeSync(
       header: sync.header,
       attributesHash: q.attributesHash,
       batchCount: Number(counted?.batches ?? 0),
-      delivered: 0,
       added,
       removed,
     };
-    await engine.run(`INSERT INTO ${SYNCS} VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9)`, [
+    await engine.run(`INSERT INTO ${SYNCS} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [
       sync.runId,
       q.activation,
       q.audience,
@@ -205,33 +214,26 @@ export async function freezeSync(
   }
 }
 
-/** The members of batches `from..to` of a frozen sync, by batch, in body order. */
-export async function batchMembers(
+/**
+ * The members of batches `from..to` of a frozen sync, rendered by DuckDB as the body's `added` and
+ * `removed` lists (JSON objects joined by commas, each list ordered by id): one row per batch, so
+ * a million members never become a million JavaScript objects.
+ */
+export async function batchLists(
   engine: Engine,
   runId: string,
   from: number,
   to: number,
-): Promise<Map<number, { op: 'added' | 'removed'; id: string }[]>> {
+  attributesJson: string,
+): Promise<Map<number, { added: string; removed: string }>> {
   const rows = await engine.all(
-    `SELECT batch, op, id FROM ${ITEMS} WHERE run_id = $1 AND batch BETWEEN $2 AND $3 ORDER BY batch, op, id`,
-    [runId, from, to],
+    `SELECT batch,
+  coalesce(string_agg('{"id":' || CAST(to_json(id) AS VARCHAR) || ',"attributes":' || $3 || '}', ',' ORDER BY id) FILTER (WHERE op = 'added'), '') AS added,
+  coalesce(string_agg('{"id":' || CAST(to_json(id) AS VARCHAR) || '}', ',' ORDER BY id) FILTER (WHERE op = 'removed'), '') AS removed
+FROM ${itemsTable(runId)} WHERE batch BETWEEN $1 AND $2 GROUP BY batch ORDER BY batch`,
+    [from, to, attributesJson],
   );
-  const out = new Map<number, { op: 'added' | 'removed'; id: string }[]>();
-  for (const r of rows) {
-    const b = Number(r.batch);
-    let list = out.get(b);
-    if (list === undefined) {
-      list = [];
-      out.set(b, list);
-    }
-    list.push({ op: r.op as 'added' | 'removed', id: String(r.id) });
-  }
-  return out;
-}
-
-/** Records that batch `index` was accepted (batches are delivered in order). */
-export async function markDelivered(engine: Engine, runId: string, index: number): Promise<void> {
-  await engine.run(`UPDATE ${SYNCS} SET delivered = $2 WHERE run_id = $1 AND delivered < $2`, [runId, index]);
+  return new Map(rows.map((r) => [Number(r.batch), { added: String(r.added), removed: String(r.removed) }]));
 }
 
 /**
@@ -247,14 +249,14 @@ export async function finishSync(
   await engine.run('BEGIN TRANSACTION');
   try {
     await engine.run(
-      `DELETE FROM ${MEMBERS} WHERE activation = $1 AND audience = $2 AND (segment <> $3 OR id IN (SELECT id FROM ${ITEMS} WHERE run_id = $4))`,
-      [key.activation, key.audience, sync.segment, sync.runId],
+      `DELETE FROM ${MEMBERS} WHERE activation = $1 AND audience = $2 AND (segment <> $3 OR id IN (SELECT id FROM ${itemsTable(sync.runId)}))`,
+      [key.activation, key.audience, sync.segment],
     );
     await engine.run(
-      `INSERT INTO ${MEMBERS} SELECT $1, $2, $3, id, $4 FROM ${ITEMS} WHERE run_id = $5 AND op = 'added'`,
-      [key.activation, key.audience, sync.segment, sync.attributesHash, sync.runId],
+      `INSERT INTO ${MEMBERS} SELECT $1, $2, $3, id, $4 FROM ${itemsTable(sync.runId)} WHERE op = 'added'`,
+      [key.activation, key.audience, sync.segment, sync.attributesHash],
     );
-    await engine.run(`DELETE FROM ${ITEMS} WHERE run_id = $1`, [sync.runId]);
+    await engine.run(`DROP TABLE ${itemsTable(sync.runId)}`);
     await engine.run(`DELETE FROM ${SYNCS} WHERE run_id = $1`, [sync.runId]);
     await engine.run('COMMIT');
   } catch (error) {
@@ -266,10 +268,8 @@ export async function finishSync(
 /** Forgets everything of an activation (it was deleted): delivered members and unfinished syncs. */
 export async function dropActivation(engine: Engine, activation: string): Promise<void> {
   if (!(await hasActivationTables(engine))) return;
-  await engine.run(
-    `DELETE FROM ${ITEMS} WHERE run_id IN (SELECT run_id FROM ${SYNCS} WHERE activation = $1)`,
-    [activation],
-  );
+  const syncs = await engine.all(`SELECT run_id FROM ${SYNCS} WHERE activation = $1`, [activation]);
+  for (const r of syncs) await engine.run(`DROP TABLE IF EXISTS ${itemsTable(String(r.run_id))}`);
   await engine.run(`DELETE FROM ${SYNCS} WHERE activation = $1`, [activation]);
   await engine.run(`DELETE FROM ${MEMBERS} WHERE activation = $1`, [activation]);
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { relative, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import type { Engine, FlowRef } from '../engine/index.js';
 import type { Model } from '../model/index.js';
 import type {
@@ -174,6 +174,8 @@ async function activationImpact(
   const conn = input.model.resources.Connection.get(act.config.destination)?.config;
   const batchSize = conn?.type === 'webhook' ? conn.batchSize : 500;
   const out: ActivationImpact = { address: sync.address, audiences: [] };
+  const { SyncJournal } = await import('../apply/sync-journal.js');
+  const syncJournalDir = join(projectLayout(input.root, input.model.project?.config).outflowDir, 'syncs');
   for (const audience of act.config.audiences) {
     const spec = audienceSyncSpec(input.model, name, audience, input.now);
     if (typeof spec === 'string') return { ...base, notComputed: `not computed: ${spec}` };
@@ -185,6 +187,7 @@ async function activationImpact(
       return { ...base, notComputed: 'not computed: its dataflows are not ingested yet' };
     const diff = await membershipDiff(engine, spec.query);
     const left = await unfinishedSync(engine, { activation: name, audience });
+    const delivered = left === undefined ? 0 : SyncJournal.open(syncJournalDir, left.runId).delivered;
     out.audiences.push({
       audience,
       segment: spec.header.segment.name,
@@ -192,7 +195,7 @@ async function activationImpact(
       removed: diff.removed,
       members: diff.members,
       batches: Math.ceil((diff.added + diff.removed) / batchSize),
-      ...(left === undefined ? {} : { unfinished: left.batchCount - left.delivered }),
+      ...(left === undefined ? {} : { unfinished: left.batchCount - delivered }),
     });
   }
   return out;

@@ -433,6 +433,10 @@ export interface WebhookConnection {
    */
   batchSize?: number;
   /**
+   * Batches of one sync in flight at once (default 4; 1 sends strictly one after another). A kill -9 re-sends at most this many batches, with their webhook-ids.
+   */
+  concurrency?: number;
+  /**
    * How long one request may take before it is abandoned and retried, for example `30s` (default).
    */
   timeout?: string;

@@ -39,6 +39,8 @@ async function receiver(secret = SECRET): Promise<WebhookReceiver> {
 interface ProjectOptions {
   updateMethod?: 'add' | 'replace';
   batchSize?: number;
+  /** Batches in flight (default 1 here, so requests arrive in a known order). */
+  concurrency?: number;
   attributes?: string;
   segment?: string;
   connectionExtra?: string;
@@ -59,6 +61,7 @@ baseUrl: ${r.url}
 clientId: outflow-test
 clientSecret: \${env:CMS_SECRET}
 batchSize: ${o.batchSize ?? 3}
+concurrency: ${o.concurrency ?? 1}
 timeout: 2s
 retryFor: 30s
 ${o.connectionExtra ?? ''}`,
@@ -285,6 +288,28 @@ describe('activation syncs to a webhook', () => {
     expect(bodies(r).every((b) => b.removed.length === 0 && b.updateMethod === 'add')).toBe(true);
     // 1, 2 first; then 3; then 4: each member sent once.
     expect(bodies(r).flatMap((b) => b.added.map((m) => m.id))).toEqual(['1', '2', '3', '4']);
+  });
+
+  it('four batches in flight: 40 batches, each applied once; a failure mid-way is resumed without re-sending accepted ones', {
+    timeout: 60_000,
+  }, async () => {
+    const r = await receiver();
+    const dir = project(r, { batchSize: 2, concurrency: 4 });
+    const rows: [number, string][] = Array.from({ length: 80 }, (_, i) => [i + 1, i % 2 === 0 ? 'FR' : 'DE']);
+    users(dir, 'users-001.csv', rows);
+    // Request 10 is refused (a 4xx is not retried): the sync fails with the others delivered.
+    r.script.push(...Array.from({ length: 9 }, () => 'pass' as const), { status: 400 });
+    const failed = await apply(dir, 0);
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stdout).toMatch(/rejected batch \d+\/40/);
+    const acceptedBefore = new Set(r.accepted.map((q) => q.id));
+    expect(acceptedBefore.size).toBeGreaterThanOrEqual(9);
+    const resumed = await apply(dir, 1);
+    expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0);
+    const ids = r.accepted.map((q) => q.id);
+    expect(new Set(ids).size).toBe(ids.length); // no accepted batch sent twice
+    expect(ids).toHaveLength(40);
+    expect(segmentIds(r)).toEqual(expectedMembers(new Map(rows)));
   });
 
   it('retries 503, 503, then 429 with Retry-After: 1, then delivers each batch once with the same webhook-id', {
