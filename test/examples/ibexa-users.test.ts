@@ -1,8 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3RVER_KEY, type S3TestServer, startS3rver } from '../support/servers/s3.js';
+import { WebhookReceiver } from '../support/servers/webhook.js';
+import { documentedVerify } from '../support/webhook-snippet.js';
 import {
   addToConnection,
   cli,
@@ -26,22 +28,31 @@ const NAME = 'ibexa-users';
 const streams = connectionsOf(join(EXAMPLES, NAME)).ibexa_streams;
 const BUCKET = field(streams, 'bucket');
 const PREFIX = field(streams, 'prefix');
-// s3rver checks no signatures; these are its one account's keys.
-const env = { AWS_ACCESS_KEY_ID: S3RVER_KEY, AWS_SECRET_ACCESS_KEY: S3RVER_KEY };
+// s3rver checks no signatures; these are its one account's keys. The CMS is a node:http receiver
+// on 127.0.0.1 that verifies each request with the snippet of docs/activations.md.
+const CMS_SECRET = 'ibexa-cdp-client-secret-for-tests';
+const env = {
+  AWS_ACCESS_KEY_ID: S3RVER_KEY,
+  AWS_SECRET_ACCESS_KEY: S3RVER_KEY,
+  IBEXA_CDP_CLIENT_SECRET: CMS_SECRET,
+};
 
 let s3: S3TestServer;
 let client: S3Client;
+let cms: WebhookReceiver;
 const temp = scratch();
 
 beforeAll(async () => {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   s3 = await startS3rver([BUCKET]);
   client = s3.client();
+  cms = await new WebhookReceiver(await documentedVerify(), CMS_SECRET, 'ibexa-cdp').start();
 });
 
 afterAll(async () => {
   client?.destroy();
   await s3?.stop();
+  await cms?.stop();
   temp.cleanup();
 });
 
@@ -56,10 +67,23 @@ const ingested = (dir: string): Record<string, IngestedFile[]> => {
   );
 };
 
+/** The `userid` column of a published CSV segment file, as strings. */
+function segmentIds(csv: string): string[] {
+  const [head, ...rows] = csv.trim().split('\n');
+  const col = head!.split(',').indexOf('userid');
+  return rows.map((r) => r.split(',')[col]!).sort();
+}
+
 describe('examples/ibexa-users (stream files from s3)', () => {
   it('ingests its stream files from the bucket once, and publishes the segment and catalog', async () => {
     const dir = temp.copy(NAME);
     addToConnection(dir, 'ibexa_streams', `endpoint: ${s3.endpoint}`);
+    // The CMS's address is the one line that differs from a real installation.
+    const activations = join(dir, 'flows', 'activations.yaml');
+    writeFileSync(
+      activations,
+      readFileSync(activations, 'utf8').replace('https://cms.example.com/cdp/webhook', cms.url),
+    );
     const uploaded = await s3Upload(client, BUCKET, PREFIX, join(dir, 'data'));
     expect(uploaded).toContain(`${PREFIX}users/users-2026-11-15.csv`);
 
@@ -92,6 +116,22 @@ describe('examples/ibexa-users (stream files from s3)', () => {
       localStore(join(dir, field(connectionsOf(dir).ibexa_out, 'root'))),
     );
     expect(rowsByExport(published)).toEqual({ watch_fans_segment: 4, catalog_snapshot: 40 });
+    // The same four watch fans are the CMS's segment, sent once in one signed batch.
+    const segment = cms.members('cdp_audiences', 'watch_fans');
+    expect(segment.map((m) => m.id).sort()).toEqual(
+      segmentIds(
+        readFileSync(
+          join(
+            dir,
+            'out',
+            published.find((p) => p.manifest.export === 'watch_fans_segment')!.manifest.files[0]!.name,
+          ),
+          'utf8',
+        ),
+      ),
+    );
+    expect(segment[0]!.attributes).toEqual({ source: 'outflow', newsletter: 'yes' });
+    expect(cms.accepted).toHaveLength(1);
 
     // The installation delivers the same file again, unchanged: nothing new is ingested.
     const again = `${PREFIX}users/users-2026-11-15.csv`;
@@ -125,5 +165,9 @@ describe('examples/ibexa-users (stream files from s3)', () => {
     const plan = await cli(dir, ['plan', '--now', NOW], env);
     expect(plan.code, output(plan)).toBe(0);
     expect(plan.stdout).not.toMatch(/connection-untested/);
+    // Nothing changed in the audience: no second batch reached the CMS (`connections test` only
+    // checked that it answers, with a HEAD).
+    expect(cms.accepted).toHaveLength(1);
+    expect(cms.requests.filter((r) => r.id !== '')).toHaveLength(1);
   });
 });
