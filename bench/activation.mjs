@@ -51,7 +51,10 @@ async function ingestedProject(n, url) {
   );
   c.closeSync();
   db.closeSync();
-  writeFileSync(join(dir, 'outflow.yaml'), 'kind: Project\nname: bench\ntimezone: UTC\nengine: {memoryLimit: 2GB, threads: 2}\n');
+  writeFileSync(
+    join(dir, 'outflow.yaml'),
+    'kind: Project\nname: bench\ntimezone: UTC\nengine: {memoryLimit: 2GB, threads: 2}\n',
+  );
   writeFileSync(
     join(dir, 'flows', 'main.yaml'),
     `kind: Connection
@@ -113,7 +116,6 @@ function outflowSync(dir) {
   });
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`sync failed: ${r.stdout}${r.stderr}`);
-  if (process.env.BENCH_SHOW) console.error(r.stderr);
   const rss = hasTime ? Number(r.stderr.trim().split('\n').pop()) / 1024 : Number.NaN;
   rmSync(copy, { recursive: true, force: true });
   return { s, rss };
@@ -163,7 +165,8 @@ for (const n of counts) {
     rss = Math.max(rss, o.rss);
     floors.push(floorSync(url, n));
   }
-  if (received.requests !== Math.ceil(n / BATCH)) throw new Error(`expected ${Math.ceil(n / BATCH)} requests, got ${received.requests}`);
+  if (received.requests !== Math.ceil(n / BATCH))
+    throw new Error(`expected ${Math.ceil(n / BATCH)} requests, got ${received.requests}`);
   const o = median(ours);
   const f = median(floors);
   rows.push({

@@ -89,3 +89,10 @@ if (process.env.BENCH_UPLOAD !== '0') {
   const r = spawnSync('node', [join(here, 'upload.mjs')], { stdio: 'inherit', env: process.env });
   if (r.status !== 0) process.exitCode = 1;
 }
+
+// Activations: a 1,000,000-member first sync to a local receiver vs a bare fetch loop sending the
+// same batches (bench/activation.mjs; BENCH_MEMBERS, BENCH_ACT_REPEAT; BENCH_ACTIVATION=0 skips).
+if (process.env.BENCH_ACTIVATION !== '0') {
+  const r = spawnSync('node', [join(here, 'activation.mjs')], { stdio: 'inherit', env: process.env });
+  if (r.status !== 0) process.exitCode = 1;
+}

@@ -47,6 +47,10 @@ export async function createProgress(output: Output): Promise<ApplyProgress> {
       spinner.warn(text);
       if (running !== undefined) spinner.start(running);
     },
+    // What the running item is doing (a sync's batches): the spinner's text only.
+    detail: (item, text) => {
+      spinner.text = `${item} … ${text}`;
+    },
     // The spinner's text follows the bytes of the file being sent or received.
     transfer: (t) => {
       const arrow = t.direction === 'up' ? '↑' : '↓';
