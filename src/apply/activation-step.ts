@@ -14,7 +14,7 @@ import { nameOf, type StepContext } from './step-context.js';
 import { SyncJournal } from './sync-journal.js';
 
 /** How many members one read of batches renders (memory stays flat in the member count). */
-const MEMBERS_PER_READ = 10_000;
+const MEMBERS_PER_READ = 50_000;
 
 /** How much of the first batch a draft prints. */
 const DRAFT_PREVIEW_CHARS = 600;
@@ -71,7 +71,7 @@ export async function runActivationSync(ctx: StepContext, a: ActivationSyncActio
       const attributes = JSON.stringify(header.attributes);
       const perRead = Math.max(1, Math.floor(MEMBERS_PER_READ / batchSize));
       const read = (from: number) =>
-        batchLists(engine, sync.runId, from, Math.min(sync.batchCount, from + perRead - 1), attributes);
+        batchLists(engine, sync, from, Math.min(sync.batchCount, from + perRead - 1), attributes);
       // Up to `concurrency` batches in flight; the next batches are read while these are sent.
       const limit = pLimit(concurrency);
       const inFlight = new Set<Promise<void>>();
