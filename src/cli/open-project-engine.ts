@@ -1,9 +1,12 @@
 import { mkdir } from 'node:fs/promises';
+import { relative } from 'node:path';
 import { type ApplyDeps, engineDirectories } from '../apply/index.js';
 import { openDestination } from '../destinations/index.js';
 import type { Engine } from '../engine/index.js';
 import type { Model } from '../model/index.js';
 import { openWarehouse, projectLayout } from '../project/layout.js';
+import { checkWarehouseBelongsToState } from '../project/warehouse-lineage.js';
+import type { StateDocument } from '../state/index.js';
 
 /**
  * Opens the project's warehouse, locked down to its data, staging and reject folders. A draft
@@ -42,4 +45,26 @@ export function projectApplyDeps(
       }),
     clock: () => new Date(),
   };
+}
+
+/**
+ * With remote state, refuses to go on when this machine's warehouse is not the one the state's
+ * data lives in (see checkWarehouseBelongsToState); records the lineage otherwise. Local state:
+ * nothing to check, the warehouse sits beside it.
+ */
+export async function guardWarehouse(
+  root: string,
+  model: Model,
+  state: StateDocument,
+  location: { remote: boolean; statePath: string },
+): Promise<void> {
+  if (!location.remote) return;
+  const layout = projectLayout(root, model.project?.config);
+  await checkWarehouseBelongsToState(
+    layout.warehouse,
+    relative(root, layout.warehouse),
+    state,
+    location.statePath,
+    () => openProjectEngine(root, model),
+  );
 }

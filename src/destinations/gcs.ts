@@ -246,6 +246,27 @@ export async function openGcsDestination(
   config: ConnectionOf<'gcs'>,
   context: SecretContext,
 ): Promise<Destination> {
+  const { bucket, secrets, authorize } = await openGcsBucket(name, config, context);
+  return new GcsDestination(name, bucket, config.prefix, {
+    secrets,
+    ...(authorize === undefined ? {} : { authorize }),
+  });
+}
+
+/** A gcs connection's bucket, the secret values to mask, and (real GCS only) a token check. */
+export interface GcsAccess {
+  bucket: Bucket;
+  secrets: string[];
+  /** Fetches an access token; undefined against an emulator, which takes none. */
+  authorize: (() => Promise<unknown>) | undefined;
+}
+
+/** The bucket of a gcs connection (SDK loaded here); shared by destinations and remote state. */
+export async function openGcsBucket(
+  name: string,
+  config: ConnectionOf<'gcs'>,
+  context: SecretContext,
+): Promise<GcsAccess> {
   const keyText = await resolveCredential(name, 'serviceAccountKey', config.serviceAccountKey, context);
   const key = keyText === undefined ? undefined : parseServiceAccountKey(name, keyText);
   const projectId = config.projectId ?? (typeof key?.project_id === 'string' ? key.project_id : undefined);
@@ -262,9 +283,10 @@ export async function openGcsDestination(
     (s): s is string => typeof s === 'string',
   );
   const storage = new Storage(options);
-  return new GcsDestination(name, storage.bucket(config.bucket), config.prefix, {
+  return {
+    bucket: storage.bucket(config.bucket),
     secrets,
     // The SDK sends no token to a custom endpoint (the emulator): nothing to check there.
-    ...(options.apiEndpoint === undefined ? { authorize: () => storage.authClient.getAccessToken() } : {}),
-  });
+    authorize: options.apiEndpoint === undefined ? () => storage.authClient.getAccessToken() : undefined,
+  };
 }

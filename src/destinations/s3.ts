@@ -32,6 +32,24 @@ export async function openS3Destination(
   config: ConnectionOf<'s3'>,
   context: SecretContext,
 ): Promise<Destination> {
+  const { client, sdk, secrets } = await openS3Client(name, config, context);
+  const storage = await import('@aws-sdk/lib-storage');
+  return new S3Destination(name, config, client, sdk, storage, secrets);
+}
+
+/** A connection's S3 client (SDK loaded here), the SDK module and the secret values to mask. */
+export interface S3Access {
+  client: S3Client;
+  sdk: Sdk;
+  secrets: string[];
+}
+
+/** The client of an s3 connection, credentials resolved from references; shared by destinations and remote state. */
+export async function openS3Client(
+  name: string,
+  config: ConnectionOf<'s3'>,
+  context: SecretContext,
+): Promise<S3Access> {
   const accessKeyId = await resolveCredential(name, 'accessKeyId', config.accessKeyId, context);
   const secretAccessKey = await resolveCredential(name, 'secretAccessKey', config.secretAccessKey, context);
   if ((accessKeyId === undefined) !== (secretAccessKey === undefined))
@@ -44,7 +62,7 @@ export async function openS3Destination(
     );
   // The SDK warns on stderr, at every start, that Node 20 support ends; outflow supports Node 20.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const [sdk, storage] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]);
+  const sdk = await import('@aws-sdk/client-s3');
   const quiet = { debug() {}, info() {}, warn() {}, error() {}, trace() {} };
   const client = new sdk.S3Client({
     region: config.region,
@@ -63,14 +81,7 @@ export async function openS3Destination(
     // The SDK warns on the console when a streamed request fails; outflow reports failures itself.
     logger: quiet,
   });
-  return new S3Destination(
-    name,
-    config,
-    client,
-    sdk,
-    storage,
-    secretAccessKey === undefined ? [] : [secretAccessKey],
-  );
+  return { client, sdk, secrets: secretAccessKey === undefined ? [] : [secretAccessKey] };
 }
 
 /** An S3 bucket under a prefix: single streamed PUTs for small files, multipart uploads for large ones. */

@@ -87,9 +87,9 @@ export interface Project {
      */
     connection?: string;
     /**
-     * For `s3`, `gcs`, `azure`: the object key of the state file under the connection's prefix.
+     * For `s3`, `gcs`, `azure`: the folder under the connection's prefix that holds `state.json` and the lock `state.lock` (and, later, the warehouse data).
      */
-    key?: string;
+    prefix?: string;
   };
   /**
    * The embedded DuckDB engine.

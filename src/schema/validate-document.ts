@@ -93,6 +93,12 @@ function isUnder(path: readonly (string | number)[], prefix: readonly (string | 
   return prefix.every((seg, i) => String(path[i]) === String(seg));
 }
 
+// Fields that were renamed: the hint names the new field (levenshtein would not find it).
+const RENAMED_FIELDS: Readonly<Record<string, string>> = {
+  'state.key':
+    '"key" is now "prefix": the folder under the connection\'s prefix that holds state.json and its lock (write prefix: outflow/state)',
+};
+
 interface Context {
   doc: ConfigDocument;
   base: (string | number)[];
@@ -128,7 +134,7 @@ function diagnose(ctx: Context, e: ErrorObject): Diagnostic | undefined {
         at([...path, extra], true),
         'unknown-field',
         `unknown field "${extra}"${field === '' ? '' : ` in ${field}`}`,
-        suggestion(extra, allowed, 'allowed fields'),
+        RENAMED_FIELDS[`${field}.${extra}`] ?? suggestion(extra, allowed, 'allowed fields'),
       );
     }
     case 'enum': {

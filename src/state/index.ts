@@ -11,6 +11,8 @@ export {
   unlock,
 } from './lock.js';
 export { describeLock, formatAge, isProcessAlive, type LockInfo } from './lock-info.js';
+export type { ConditionalObjects, VersionedText } from './remote-store.js';
+export { LocalStateStore, type StateStore } from './store.js';
 export type {
   AudienceSync,
   ConnectionCheck,

@@ -11,7 +11,8 @@ export interface LocalStateBackendOptions {
   root?: string;
 }
 
-type ReadOutcome =
+/** A stored state document as read: absent, parsed, or unusable (with the error code to raise). */
+export type ReadOutcome =
   | { kind: 'missing' }
   | { kind: 'ok'; doc: StateDocument }
   | { kind: 'bad'; code: 'state-corrupt' | 'state-too-new' | 'state-unreadable'; problem: string };
@@ -94,7 +95,7 @@ export class LocalStateBackend implements StateBackend {
 
 // A write must carry the stored lineage and a higher serial: anything else means another process
 // (or a restored backup) changed the state since this one read it.
-function assertMovesForward(shown: string, current: StateDocument, next: StateDocument): void {
+export function assertMovesForward(shown: string, current: StateDocument, next: StateDocument): void {
   if (current.lineage !== next.lineage) {
     throw new OutflowError(
       'state-conflict',
@@ -125,6 +126,11 @@ async function readStateFile(file: string): Promise<ReadOutcome> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
     return { kind: 'bad', code: 'state-unreadable', problem: (error as Error).message };
   }
+  return parseStateText(text);
+}
+
+/** Parses and checks the text of a stored state document (file or object). */
+export function parseStateText(text: string): ReadOutcome {
   if (text.trim() === '') return { kind: 'bad', code: 'state-corrupt', problem: 'the file is empty' };
   let value: unknown;
   try {

@@ -5,14 +5,14 @@ import { findProjectRoot } from '../../config/index.js';
 import { OutflowError } from '../../diagnostics/index.js';
 import { diff, hasChanges, type Plan } from '../../plan/index.js';
 import { planView } from '../../render/index.js';
-import { acquireLock, emptyState, type StateLock } from '../../state/index.js';
+import { emptyState, type StateLock } from '../../state/index.js';
 import { applyReport } from '../apply-report.js';
 import type { CommandContext } from '../context.js';
 import { loadCheckedProject } from '../load-checked-project.js';
-import { projectApplyDeps } from '../open-project-engine.js';
+import { guardWarehouse, projectApplyDeps } from '../open-project-engine.js';
 import { createProgress } from '../progress.js';
 import { loadSavedPlan } from '../saved-plan.js';
-import { stateLocation } from '../state-location.js';
+import { modelStateLocation } from '../state-location.js';
 import { observeStreamFiles, withSkippedStreamFiles } from '../stream-files.js';
 import { OUTFLOW_VERSION } from '../version.js';
 import { checkAddresses, parseNow } from './plan.js';
@@ -60,12 +60,13 @@ export async function applyCommand(
   const { project, ok } = await loadCheckedProject(ctx, root, { refusal: 'nothing applied' });
   if (!ok) return 1;
   const model = project.model;
-  const loc = stateLocation(root, model.project?.config);
+  // A draft never reads or writes state: it needs no store (nor its credentials).
+  const loc = draft ? undefined : await modelStateLocation(root, model, ctx.env);
   let lock: StateLock | undefined;
-  if (!draft) lock = await acquireLock(loc.lockFile, { operation: 'apply' });
+  if (loc !== undefined) lock = await loc.store.acquireLock({ operation: 'apply' });
   try {
     // A draft starts from nothing in an in-memory warehouse: the real state and warehouse are untouched.
-    const state = draft ? undefined : await loc.backend.read();
+    const state = loc === undefined ? undefined : await loc.store.read();
     const observed = await observeStreamFiles(root, model, ctx.env);
     let plan: Plan;
     if (planFile !== undefined) {
@@ -88,13 +89,15 @@ export async function applyCommand(
       ctx.output.err('Apply cancelled; nothing was changed.');
       return 1;
     }
+    const startState = state ?? emptyState(now, OUTFLOW_VERSION);
+    if (loc !== undefined) await guardWarehouse(root, model, startState, loc);
     const result = await applyPlan(
       {
         root,
         model,
         plan,
-        state: state ?? emptyState(now, OUTFLOW_VERSION),
-        backend: draft ? undefined : loc.backend,
+        state: startState,
+        backend: loc?.store,
         now,
         version: OUTFLOW_VERSION,
         streamFiles: observed.streamFiles ?? {},

@@ -6,10 +6,10 @@ import { transition } from '../../apply/index.js';
 import { findProjectRoot } from '../../config/index.js';
 import { closest, errorCode, errorMessage, errorToText, OutflowError } from '../../diagnostics/index.js';
 import type { ResourceNode } from '../../model/index.js';
-import { acquireLock, nextRevision } from '../../state/index.js';
+import { nextRevision, type StateLock } from '../../state/index.js';
 import type { CommandContext } from '../context.js';
 import { loadCheckedProject } from '../load-checked-project.js';
-import { stateLocation } from '../state-location.js';
+import { type StateLocationContext, stateLocation } from '../state-location.js';
 import { OUTFLOW_VERSION } from '../version.js';
 
 /** One connection's check: what was done and how it went. */
@@ -68,7 +68,13 @@ export async function connectionsTestCommand(ctx: CommandContext, names: string[
       `${result.ok ? '✓' : '✗'} ${node.name} (${node.config.type}): ${result.detail} (${result.ms} ms)`,
     );
   }
-  await recordResults(ctx, root, project.model.project?.config, results);
+  await recordResults(
+    ctx,
+    root,
+    project.model.project?.config,
+    { connections: project.model.resources.Connection, env: ctx.env },
+    results,
+  );
   const failed = results.filter((r) => !r.ok).length;
   ctx.output.out(
     failed === 0
@@ -159,18 +165,24 @@ async function recordResults(
   ctx: CommandContext,
   root: string,
   project: Parameters<typeof stateLocation>[1],
+  context: StateLocationContext,
   results: ConnectionCheckResult[],
 ): Promise<void> {
-  const loc = stateLocation(root, project);
-  let lock: Awaited<ReturnType<typeof acquireLock>> | undefined;
+  let loc: Awaited<ReturnType<typeof stateLocation>>;
+  let lock: StateLock | undefined;
   try {
-    lock = await acquireLock(loc.lockFile, { operation: 'connections test' });
-  } catch {
-    ctx.output.err('(results not kept in state: another outflow command holds the lock)');
+    loc = await stateLocation(root, project, context);
+    lock = await loc.store.acquireLock({ operation: 'connections test' });
+  } catch (error) {
+    ctx.output.err(
+      (error as { code?: string }).code === 'state-locked'
+        ? '(results not kept in state: another outflow command holds the lock)'
+        : `(results not kept in state: ${errorMessage(error)})`,
+    );
     return;
   }
   try {
-    let state = await loc.backend.read();
+    let state = await loc.store.read();
     if (state === undefined) return;
     const at = new Date().toISOString();
     let changed = false;
@@ -186,7 +198,7 @@ async function recordResults(
       });
       changed = true;
     }
-    if (changed) await loc.backend.write(nextRevision(state, new Date(), OUTFLOW_VERSION));
+    if (changed) await loc.store.write(nextRevision(state, new Date(), OUTFLOW_VERSION));
   } finally {
     await lock.release();
   }

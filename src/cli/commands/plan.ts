@@ -9,7 +9,7 @@ import { parseAddress, type StateDocument, writeFileAtomic } from '../../state/i
 import type { CommandContext } from '../context.js';
 import { loadCheckedProject } from '../load-checked-project.js';
 import { loadBaseline, withBase } from '../plan-base.js';
-import { stateLocation } from '../state-location.js';
+import { modelStateLocation } from '../state-location.js';
 import { observeStreamFiles, withSkippedStreamFiles, withUnlistedStreamFiles } from '../stream-files.js';
 import { OUTFLOW_VERSION } from '../version.js';
 
@@ -47,8 +47,8 @@ export async function planCommand(ctx: CommandContext, options: PlanOptions): Pr
     if (envelope !== undefined) ctx.output.out(envelope);
     return 1;
   }
-  const { backend } = stateLocation(root, project.model.project?.config);
-  const state = await backend.read();
+  const { store } = await modelStateLocation(root, project.model, ctx.env);
+  const state = await store.read();
   if (options.base !== undefined && options.out !== undefined)
     throw new OutflowError('invalid-arguments', '--out cannot be combined with --base', {
       hint: 'a --base plan is for review; save an appliable plan with "outflow plan --out FILE" (no --base)',

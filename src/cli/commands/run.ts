@@ -17,13 +17,12 @@ import {
 } from '../../plan/index.js';
 import { planView, reasonText, skippedStreamFileNotes } from '../../render/index.js';
 import type { StateDocument } from '../../state/index.js';
-import { acquireLock } from '../../state/index.js';
 import { applyReport } from '../apply-report.js';
 import type { CommandContext } from '../context.js';
 import { loadCheckedProject } from '../load-checked-project.js';
-import { projectApplyDeps } from '../open-project-engine.js';
+import { guardWarehouse, projectApplyDeps } from '../open-project-engine.js';
 import { createProgress } from '../progress.js';
-import { stateLocation } from '../state-location.js';
+import { modelStateLocation } from '../state-location.js';
 import { observeStreamFiles, withSkippedStreamFiles } from '../stream-files.js';
 import { OUTFLOW_VERSION } from '../version.js';
 import { parseNow } from './plan.js';
@@ -61,10 +60,10 @@ export async function runCommand(ctx: CommandContext, names: string[], options: 
   const model = project.model;
   const named = namedAddresses(ctx, model, names, options.force === true);
   if (named === undefined) return 1;
-  const loc = stateLocation(root, model.project?.config);
-  const lock = await acquireLock(loc.lockFile, { operation: 'run', wait });
+  const loc = await modelStateLocation(root, model, ctx.env);
+  const lock = await loc.store.acquireLock({ operation: 'run', wait });
   try {
-    const state = await loc.backend.read();
+    const state = await loc.store.read();
     const observed = await observeStreamFiles(root, model, ctx.env);
     const plan = withSkippedStreamFiles(
       diff(model, state, { now, outflowVersion: OUTFLOW_VERSION, observed }),
@@ -96,6 +95,7 @@ export async function runCommand(ctx: CommandContext, names: string[], options: 
       ctx.output.out(due ? 'Nothing due.' : 'Nothing to run.');
       return 0;
     }
+    await guardWarehouse(root, model, state, loc);
     for (const a of chosen) ctx.output.out(`→ ${label(a)}: ${reasonText(a.reason)}`);
     const runPlan: Plan = {
       ...plan,
@@ -109,7 +109,7 @@ export async function runCommand(ctx: CommandContext, names: string[], options: 
         model,
         plan: runPlan,
         state,
-        backend: loc.backend,
+        backend: loc.store,
         now,
         version: OUTFLOW_VERSION,
         streamFiles: observed.streamFiles ?? {},

@@ -1,19 +1,29 @@
 import { findProjectRoot } from '../../config/index.js';
 import { closest, OutflowError } from '../../diagnostics/index.js';
 import { displayConfig, type NormalizedConfig } from '../../plan/index.js';
-import { describeLock, parseAddress, unlock } from '../../state/index.js';
+import { describeLock, parseAddress } from '../../state/index.js';
 import type { CommandContext } from '../context.js';
 import { readProjectConfig, stateLocation } from '../state-location.js';
 
-function location(ctx: CommandContext) {
+// Local state needs only outflow.yaml's Project, read leniently; a remote backend needs its
+// Connection, so the project is loaded (its other problems do not stop a state command).
+async function location(ctx: CommandContext) {
   const root = findProjectRoot(ctx.cwd, ctx.dir);
-  return stateLocation(root, readProjectConfig(root));
+  const project = readProjectConfig(root);
+  const backend = project?.state?.backend;
+  if (backend === undefined || backend === 'local') return stateLocation(root, project, { env: ctx.env });
+  const { loadProject } = await import('../../project/load.js');
+  const loaded = await loadProject(root, { env: ctx.env, secretsRequired: false });
+  return stateLocation(root, loaded.model.project?.config ?? project, {
+    connections: loaded.model.resources.Connection,
+    env: ctx.env,
+  });
 }
 
 /** `outflow state list`: one row per applied resource. */
 export async function stateListCommand(ctx: CommandContext): Promise<number> {
-  const { backend, statePath } = location(ctx);
-  const state = await backend.read();
+  const { store, statePath } = await location(ctx);
+  const state = await store.read();
   if (state === undefined) {
     ctx.output.out(`No state yet (${statePath} does not exist): nothing has been applied.`);
     return 0;
@@ -45,8 +55,8 @@ export async function stateShowCommand(ctx: CommandContext, addressText: string)
     throw new OutflowError('invalid-address', `"${addressText}" is not KIND/NAME`, {
       hint: 'for example: outflow state show Export/buyers_daily',
     });
-  const { backend, statePath } = location(ctx);
-  const state = await backend.read();
+  const { store, statePath } = await location(ctx);
+  const state = await store.read();
   const record = state?.resources[addressText];
   if (record === undefined) {
     const near = closest(addressText, Object.keys(state?.resources ?? {}));
@@ -61,8 +71,8 @@ export async function stateShowCommand(ctx: CommandContext, addressText: string)
 
 /** `outflow state unlock [--force]`: breaks the state lock and says whose it was. */
 export async function stateUnlockCommand(ctx: CommandContext, options: { force?: boolean }): Promise<number> {
-  const { lockFile, lockPath } = location(ctx);
-  const result = await unlock(lockFile, { force: options.force === true });
+  const { store, lockPath } = await location(ctx);
+  const result = await store.unlock({ force: options.force === true });
   if (!result.removed) ctx.output.out(`No state lock to remove (${lockPath} does not exist).`);
   else if (result.holder === undefined) ctx.output.out(`Removed the unreadable state lock ${lockPath}.`);
   else ctx.output.out(`Removed the state lock held by ${describeLock(result.holder)}.`);

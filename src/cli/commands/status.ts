@@ -5,7 +5,7 @@ import { diff, formatTime } from '../../plan/index.js';
 import { formatBytes, renderStatusText, statusRows, table } from '../../render/index.js';
 import type { CommandContext } from '../context.js';
 import { loadCheckedProject } from '../load-checked-project.js';
-import { stateLocation } from '../state-location.js';
+import { modelStateLocation } from '../state-location.js';
 import { OUTFLOW_VERSION } from '../version.js';
 import { parseNow } from './plan.js';
 
@@ -18,8 +18,8 @@ async function load(ctx: CommandContext) {
   const root = findProjectRoot(ctx.cwd, ctx.dir);
   const { project, ok } = await loadCheckedProject(ctx, root, { quietWarnings: true });
   if (!ok) return undefined;
-  const loc = stateLocation(root, project.model.project?.config);
-  return { root, model: project.model, state: await loc.backend.read() };
+  const loc = await modelStateLocation(root, project.model, ctx.env);
+  return { root, model: project.model, state: await loc.store.read() };
 }
 
 /** `outflow status`: one row per export and activation (schedule, last run, next due). Read-only, no lock. */

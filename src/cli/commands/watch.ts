@@ -6,7 +6,7 @@ import { diskSource } from '../../project/load.js';
 import { watchView } from '../../render/index.js';
 import { type WatchCycle, watchProject } from '../../watch/index.js';
 import type { CommandContext } from '../context.js';
-import { stateLocation } from '../state-location.js';
+import { modelStateLocation } from '../state-location.js';
 import { listStreamFiles } from '../stream-files.js';
 import { OUTFLOW_VERSION } from '../version.js';
 import { applyCommand } from './apply.js';
@@ -45,8 +45,9 @@ export async function watchCommand(
       out.out(view.invalid(project.diagnostics, lastGood !== undefined));
       return;
     }
-    const { backend } = stateLocation(root, project.model.project?.config);
-    const state = await backend.read().catch(() => undefined);
+    const state = await modelStateLocation(root, project.model, ctx.env)
+      .then((loc) => loc.store.read())
+      .catch(() => undefined);
     // First cycle: what apply would do. Later: the config changes since the last good config
     // (data actions depend on the data, not on the edit, so they are shown once).
     const first = lastGood === undefined;

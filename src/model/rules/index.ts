@@ -14,6 +14,7 @@ import { pathsStayInRoot } from './paths.js';
 import { referencesResolve } from './references.js';
 import { schedulesWithinBounds } from './schedules.js';
 import { sourcesReadFileStores } from './sources.js';
+import { stateBackendIsComplete } from './state.js';
 
 export { sourceColumnsOf } from './columns.js';
 export type { Rule, RuleContext } from './context.js';
@@ -35,6 +36,7 @@ export const RULES: readonly Rule[] = [
   audiencesEligibleForDestination,
   recurringAndOneTimeExclusive,
   oneSegmentPerAudience,
+  stateBackendIsComplete,
 ];
 
 export function runRules(ctx: RuleContext, rules: readonly Rule[] = RULES): Diagnostic[] {

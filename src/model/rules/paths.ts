@@ -27,7 +27,7 @@ export const pathsStayInRoot: Rule = ({ model }) => {
   const project = model.project;
   if (project !== undefined) {
     check(project, ['state', 'path'], project.config.state?.path, 'state.path');
-    check(project, ['state', 'key'], project.config.state?.key, 'state.key');
+    check(project, ['state', 'prefix'], project.config.state?.prefix, 'state.prefix');
     check(project, ['engine', 'database'], project.config.engine?.database, 'engine.database');
   }
   for (const flow of model.resources.Dataflow.values()) {
