@@ -1,5 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Ajv2020Module from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StateDocument } from '../../src/state/index.js';
@@ -11,6 +13,13 @@ import { documentedVerify } from '../support/webhook-snippet.js';
 // snippet of docs/activations.md, de-duplicates by webhook-id and keeps each segment's members.
 // Runs the real binary (npm test builds it first).
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'outflow.js');
+const Ajv2020 = Ajv2020Module.default ?? Ajv2020Module;
+const addFormats = addFormatsModule.default ?? addFormatsModule;
+const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+addFormats(ajv);
+const validatePlan = ajv.compile(
+  JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'schemas', 'plan.schema.json'), 'utf8')),
+);
 const SECRET = 'cms-secret-4f1d9a7c2b';
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-11-20T12:00:00Z');
@@ -202,6 +211,17 @@ describe('activation syncs to a webhook', () => {
     expect(plan2.stdout).toMatch(
       /sync eu_customers → segment eu_customers: \+3 −1 in 2 batches, 7 members after/,
     );
+    // The JSON plan carries the same counts, and validates against schemas/plan.schema.json.
+    const json = JSON.parse((await cli(dir, ['plan', '--now', at(1), '--format', 'json'])).stdout);
+    expect(validatePlan(json), JSON.stringify(validatePlan.errors)).toBe(true);
+    expect(json.impact.activations).toEqual([
+      {
+        address: 'Activation/newsletter',
+        audiences: [
+          { audience: 'eu_customers', segment: 'eu_customers', added: 3, removed: 1, members: 7, batches: 2 },
+        ],
+      },
+    ]);
     const before = r.accepted.length;
     const second = await apply(dir, 1);
     expect(second.exitCode, second.stdout + second.stderr).toBe(0);
