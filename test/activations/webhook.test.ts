@@ -332,6 +332,55 @@ describe('activation syncs to a webhook', () => {
     expect(segmentIds(r)).toEqual(expectedMembers(new Map(rows)));
   });
 
+  it('a renamed segment starts from nobody; a deleted and re-created activation sends everyone again', {
+    timeout: 90_000,
+  }, async () => {
+    const r = await receiver();
+    const dir = project(r);
+    users(dir, 'users-001.csv', [
+      [1, 'FR'],
+      [2, 'DE'],
+    ]);
+    expect((await apply(dir, 0)).exitCode).toBe(0);
+    expect(segmentIds(r)).toEqual(['1', '2']);
+    // Renamed: the new segment gets everyone as added; the old one is left as it was.
+    writeFileSync(join(dir, 'flows', 'main.yaml'), flows({ segment: 'segment: {name: eu_v2}' }));
+    const renamed = await apply(dir, 1);
+    expect(renamed.exitCode, renamed.stdout + renamed.stderr).toBe(0);
+    expect(renamed.stdout).toMatch(/eu_customers → eu_v2: \+2 −0/);
+    expect(r.members('cdp_audiences', 'eu_v2').map((m) => m.id)).toEqual(['1', '2']);
+    expect(segmentIds(r)).toEqual(['1', '2']);
+    // Deleted (its delivered members are forgotten), then declared again: everyone is sent again.
+    const withoutActivation = flows({ segment: 'segment: {name: eu_v2}' }).split('---\nkind: Activation')[0]!;
+    writeFileSync(join(dir, 'flows', 'main.yaml'), withoutActivation);
+    const deleted = await apply(dir, 2);
+    expect(deleted.exitCode, deleted.stdout + deleted.stderr).toBe(0);
+    expect(deleted.stdout).toMatch(/delete Activation\/newsletter/);
+    const sentBefore = r.accepted.length;
+    writeFileSync(join(dir, 'flows', 'main.yaml'), flows({ segment: 'segment: {name: eu_v2}' }));
+    const recreated = await apply(dir, 3);
+    expect(recreated.exitCode, recreated.stdout + recreated.stderr).toBe(0);
+    expect(recreated.stdout).toMatch(/eu_customers → eu_v2: \+2 −0/);
+    expect(r.accepted.length).toBe(sentBefore + 1);
+  });
+
+  it('sends another people column as the id when personIdentifier says so', { timeout: 60_000 }, async () => {
+    const r = await receiver();
+    const dir = project(r);
+    writeFileSync(
+      join(dir, 'flows', 'main.yaml'),
+      flows({}).replace('personIdentifier: userid\nsegmentGroup', 'personIdentifier: email\nsegmentGroup'),
+    );
+    users(dir, 'users-001.csv', [
+      [1, 'FR'],
+      [2, 'US'],
+      [3, 'DE'],
+    ]);
+    const res = await apply(dir, 0);
+    expect(res.exitCode, res.stdout + res.stderr).toBe(0);
+    expect(segmentIds(r).sort()).toEqual(['u1@example.com', 'u3@example.com']);
+  });
+
   it('retries 503, 503, then 429 with Retry-After: 1, then delivers each batch once with the same webhook-id', {
     timeout: 60_000,
   }, async () => {
