@@ -1,19 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { errorToEnvelope, errorToText } from '../diagnostics/index.js';
-import { type ApplyOptions, applyCommand } from './commands/apply.js';
-import { connectionsTestCommand } from './commands/connections.js';
-import { type GraphOptions, graphCommand } from './commands/graph.js';
-import { initCommand } from './commands/init.js';
-import { type InspectOptions, inspectCommand } from './commands/inspect.js';
-import { type PlanOptions, planCommand } from './commands/plan.js';
-import { type PreviewOptions, previewAudienceCommand } from './commands/preview.js';
-import { type RunOptions, runCommand } from './commands/run.js';
-import { schemaCommand } from './commands/schema.js';
-import { stateListCommand, stateShowCommand, stateUnlockCommand } from './commands/state.js';
-import { runsCommand, type StatusOptions, statusCommand } from './commands/status.js';
-import { validateCommand } from './commands/validate.js';
-import { type WatchOptions, watchCommand } from './commands/watch.js';
+import type { ApplyOptions } from './commands/apply.js';
+import type { GraphOptions } from './commands/graph.js';
+import type { InspectOptions } from './commands/inspect.js';
+import type { PlanOptions } from './commands/plan.js';
+import type { PreviewOptions } from './commands/preview.js';
+import type { RunOptions } from './commands/run.js';
+import type { StatusOptions } from './commands/status.js';
+import type { WatchOptions } from './commands/watch.js';
 import type { CommandContext } from './context.js';
 import { type Output, processOutput } from './output.js';
 
@@ -22,6 +17,8 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 };
 export const VERSION = pkg.version;
 
+// Each command's module is imported when that command runs: `validate` never loads the state,
+// apply or engine modules (nor what they import), which is most of a cold start.
 type Action = (ctx: CommandContext, ...args: unknown[]) => Promise<number>;
 
 function buildProgram(
@@ -53,13 +50,21 @@ function buildProgram(
     .command('init')
     .description('create a new project with sample data and editor wiring')
     .argument('[dir]', 'folder to create the project in (default: the current folder)')
-    .action(wrap((ctx, dir) => initCommand(ctx, dir as string | undefined)));
+    .action(
+      wrap(async (ctx, dir) =>
+        (await import('./commands/init.js')).initCommand(ctx, dir as string | undefined),
+      ),
+    );
 
   program
     .command('validate')
     .description('check every YAML file against the schemas and rules; exit 0 when valid, 1 when not')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(wrap((ctx, opts) => validateCommand(ctx, opts as { format: 'text' | 'json' })));
+    .action(
+      wrap(async (ctx, opts) =>
+        (await import('./commands/validate.js')).validateCommand(ctx, opts as { format: 'text' | 'json' }),
+      ),
+    );
 
   program
     .command('plan')
@@ -80,7 +85,9 @@ function buildProgram(
     .addOption(
       new Option('--fail-on <what>', 'exit 1 when the plan has breaking changes').choices(['breaking']),
     )
-    .action(wrap((ctx, opts) => planCommand(ctx, opts as PlanOptions)));
+    .action(
+      wrap(async (ctx, opts) => (await import('./commands/plan.js')).planCommand(ctx, opts as PlanOptions)),
+    );
 
   program
     .command('apply')
@@ -91,7 +98,13 @@ function buildProgram(
     .option('--now <iso>', 'apply as of this time instead of the clock (schedules, audience windows)')
     .option('--draft', 'run on sampleRows rows into a _draft/ prefix, in memory; state is untouched')
     .action(
-      wrap((ctx, planfile, opts) => applyCommand(ctx, planfile as string | undefined, opts as ApplyOptions)),
+      wrap(async (ctx, planfile, opts) =>
+        (await import('./commands/apply.js')).applyCommand(
+          ctx,
+          planfile as string | undefined,
+          opts as ApplyOptions,
+        ),
+      ),
     );
 
   program
@@ -103,7 +116,15 @@ function buildProgram(
     .option('--now <iso>', 'evaluate the audience windows at this time instead of the clock')
     .option('--sample <n>', 'how many members to show (default 10)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(wrap((ctx, name, opts) => previewAudienceCommand(ctx, name as string, opts as PreviewOptions)));
+    .action(
+      wrap(async (ctx, name, opts) =>
+        (await import('./commands/preview.js')).previewAudienceCommand(
+          ctx,
+          name as string,
+          opts as PreviewOptions,
+        ),
+      ),
+    );
 
   program
     .command('inspect')
@@ -115,7 +136,11 @@ function buildProgram(
     .option('--yaml', "print a schema.columns block to paste into a Dataflow's schema")
     .option('--rows <n>', 'how many rows to show (default 5)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(wrap((ctx, file, opts) => inspectCommand(ctx, file as string, opts as InspectOptions)));
+    .action(
+      wrap(async (ctx, file, opts) =>
+        (await import('./commands/inspect.js')).inspectCommand(ctx, file as string, opts as InspectOptions),
+      ),
+    );
 
   program
     .command('run')
@@ -125,50 +150,78 @@ function buildProgram(
     .option('--now <iso>', 'run as of this time instead of the clock (schedules, windows)')
     .option('--wait <duration>', 'wait this long for the state lock (30s, 2m) instead of failing at once')
     .option('--force', 'run named exports even when they are disabled (enabled: false)')
-    .action(wrap((ctx, names, opts) => runCommand(ctx, names as string[], opts as RunOptions)));
+    .action(
+      wrap(async (ctx, names, opts) =>
+        (await import('./commands/run.js')).runCommand(ctx, names as string[], opts as RunOptions),
+      ),
+    );
 
   program
     .command('status')
     .description('one row per export and activation: schedule, enabled, last run, next due')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--now <iso>', 'compute "next due" as of this time instead of the clock')
-    .action(wrap((ctx, opts) => statusCommand(ctx, opts as StatusOptions)));
+    .action(
+      wrap(async (ctx, opts) =>
+        (await import('./commands/status.js')).statusCommand(ctx, opts as StatusOptions),
+      ),
+    );
 
   program
     .command('runs')
     .description("an export's run history with the manifest of each run")
     .argument('<name>', 'the Export')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(wrap((ctx, name, opts) => runsCommand(ctx, name as string, opts as StatusOptions)));
+    .action(
+      wrap(async (ctx, name, opts) =>
+        (await import('./commands/status.js')).runsCommand(ctx, name as string, opts as StatusOptions),
+      ),
+    );
 
   const state = program.command('state').description('inspect the stored state and break a stale lock');
   state
     .command('list')
     .description('list the applied resources')
-    .action(wrap((ctx) => stateListCommand(ctx)));
+    .action(wrap(async (ctx) => (await import('./commands/state.js')).stateListCommand(ctx)));
   state
     .command('show')
     .description('print what is stored for one resource (secrets redacted)')
     .argument('<address>', 'KIND/NAME, for example Export/buyers_daily')
-    .action(wrap((ctx, address) => stateShowCommand(ctx, address as string)));
+    .action(
+      wrap(async (ctx, address) =>
+        (await import('./commands/state.js')).stateShowCommand(ctx, address as string),
+      ),
+    );
   state
     .command('unlock')
     .description('remove the state lock left by a crashed apply or run, and say whose it was')
     .option('--force', 'remove it even when the holder still seems to be running')
-    .action(wrap((ctx, opts) => stateUnlockCommand(ctx, opts as { force?: boolean })));
+    .action(
+      wrap(async (ctx, opts) =>
+        (await import('./commands/state.js')).stateUnlockCommand(ctx, opts as { force?: boolean }),
+      ),
+    );
 
   program
     .command('watch')
     .description('re-validate and re-plan on every save of outflow.yaml or flows/**; never applies')
     .option('--draft', 'after each valid change, run a draft apply (sampleRows rows into _draft/)')
     .option('--now <iso>', 'plan for this time instead of the clock')
-    .action(wrap((ctx, opts) => watchCommand(ctx, opts as WatchOptions)));
+    .action(
+      wrap(async (ctx, opts) =>
+        (await import('./commands/watch.js')).watchCommand(ctx, opts as WatchOptions),
+      ),
+    );
 
   program
     .command('schema')
     .description('print the combined JSON Schema (for editor autocompletion)')
     .option('--out <file>', 'write it to a file instead of stdout')
-    .action(wrap((ctx, opts) => schemaCommand(ctx, opts as { out?: string })));
+    .action(
+      wrap(async (ctx, opts) =>
+        (await import('./commands/schema.js')).schemaCommand(ctx, opts as { out?: string }),
+      ),
+    );
 
   const connections = program.command('connections').description('check the connections outflow uses');
   connections
@@ -177,7 +230,11 @@ function buildProgram(
       'a real round trip to each connection (all when none is named): write, read back and delete a probe object; a webhook gets a reachability check that sends no data',
     )
     .argument('[names...]', 'the Connections to test')
-    .action(wrap((ctx, names) => connectionsTestCommand(ctx, names as string[])));
+    .action(
+      wrap(async (ctx, names) =>
+        (await import('./commands/connections.js')).connectionsTestCommand(ctx, names as string[]),
+      ),
+    );
 
   program
     .command('graph')
@@ -191,7 +248,11 @@ function buildProgram(
       'after',
       '\nEdges point from a resource to what uses it (Dataflow/users --> Audience/buyers).\nRender dot with: outflow graph --format dot | dot -Tsvg > graph.svg',
     )
-    .action(wrap((ctx, opts) => graphCommand(ctx, opts as GraphOptions)));
+    .action(
+      wrap(async (ctx, opts) =>
+        (await import('./commands/graph.js')).graphCommand(ctx, opts as GraphOptions),
+      ),
+    );
 
   return program;
 }

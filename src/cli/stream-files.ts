@@ -92,6 +92,13 @@ function walk(realRoot: string, dir: string, depth: number): { files: string[]; 
   const out = { files: [] as string[], links: [] as SkippedLink[] };
   const abs = join(realRoot, dir);
   const rel = dir.split(sep).join('/');
+  // Most globs of a new project match nothing yet: a missing folder (not even a broken link)
+  // returns here without the two exceptions the checks below would throw.
+  try {
+    if (lstatSync(abs, { throwIfNoEntry: false }) === undefined) return out;
+  } catch {
+    return out;
+  }
   let real: string;
   try {
     real = realpathSync(abs);

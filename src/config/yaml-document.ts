@@ -1,19 +1,18 @@
+import { createRequire } from 'node:module';
 import jsYaml from 'js-yaml';
-import {
-  isAlias,
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  type Pair,
-  parseAllDocuments,
-  type Document as YamlDoc,
-} from 'yaml';
+import type * as YamlModule from 'yaml';
+import type { LineCounter, Node, Pair, Document as YamlDoc } from 'yaml';
 import type { Diagnostic, SourcePosition } from '../diagnostics/index.js';
 import { errorAt } from '../diagnostics/index.js';
 import { LIMITS, type SourceFile } from './source-files.js';
+
+// The careful parser (the `yaml` package, ~70 modules) is loaded on first use: valid files are
+// read by js-yaml and need it only when a finding asks for a position.
+let yamlModule: typeof YamlModule | undefined;
+function yaml(): typeof YamlModule {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof YamlModule;
+  return yamlModule;
+}
 
 export type ConfigPath = readonly (string | number)[];
 
@@ -28,17 +27,17 @@ export interface ConfigDocument {
 }
 
 function pathSegment(node: Node | null | undefined, seg: string | number): { pair?: Pair; node?: Node } {
-  if (isMap(node)) {
+  if (yaml().isMap(node)) {
     for (const pair of node.items) {
-      const k = isScalar(pair.key) ? pair.key.value : pair.key;
+      const k = yaml().isScalar(pair.key) ? pair.key.value : pair.key;
       if (k === seg || String(k) === String(seg))
         return { pair, node: (pair.value as Node | null) ?? undefined };
     }
     return {};
   }
-  if (isSeq(node) && typeof seg === 'number') {
+  if (yaml().isSeq(node) && typeof seg === 'number') {
     const item = node.items[seg];
-    return isPair(item) ? {} : { node: (item as Node | null) ?? undefined };
+    return yaml().isPair(item) ? {} : { node: (item as Node | null) ?? undefined };
   }
   return {};
 }
@@ -53,7 +52,7 @@ function makeLocator(file: SourceFile, doc: YamlDoc.Parsed, lines: LineCounter, 
     let best: number = doc.contents?.range?.[0] ?? 0;
     let lastKey: number | undefined;
     for (let i = 0; i < path.length; i++) {
-      if (isAlias(node)) node = node.resolve(doc);
+      if (yaml().isAlias(node)) node = node.resolve(doc);
       const step = pathSegment(node, path[i]!);
       // Missing: point at the key that holds the mapping it should be in.
       if (step.pair === undefined && step.node === undefined) {
@@ -75,10 +74,10 @@ function makeLocator(file: SourceFile, doc: YamlDoc.Parsed, lines: LineCounter, 
 
 function depthOf(node: unknown, depth: number): number {
   if (depth > LIMITS.maxDepth) return depth;
-  if (isMap(node) || isSeq(node)) {
+  if (yaml().isMap(node) || yaml().isSeq(node)) {
     let max = depth;
     for (const item of node.items) {
-      const child = isPair(item) ? item.value : item;
+      const child = yaml().isPair(item) ? item.value : item;
       max = Math.max(max, depthOf(child, depth + 1));
       if (max > LIMITS.maxDepth) break;
     }
@@ -141,11 +140,11 @@ export function parseCareful(file: SourceFile): {
   documents: ConfigDocument[];
   diagnostics: Diagnostic[];
 } {
-  const lines = new LineCounter();
+  const lines = new (yaml().LineCounter)();
   const lineTexts = file.text.split(/\r?\n/);
   const diagnostics: Diagnostic[] = [];
   const documents: ConfigDocument[] = [];
-  const docs = parseAllDocuments(file.text, {
+  const docs = yaml().parseAllDocuments(file.text, {
     version: '1.2',
     uniqueKeys: true,
     lineCounter: lines,

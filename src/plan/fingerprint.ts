@@ -1,5 +1,5 @@
 import type { ResourceNode } from '../model/index.js';
-import { canonicalJson, sha256Hex } from './canonical.js';
+import { sha256Hex, sortKeys } from './canonical.js';
 import { type NormalizedConfig, normalizeResource } from './normalize.js';
 
 /**
@@ -20,8 +20,11 @@ export type NormalizeMemo = WeakMap<object, Fingerprint>;
 
 /** The fingerprint of a normalised config. */
 export function fingerprintOf(config: NormalizedConfig): Fingerprint {
-  const data = Object.fromEntries(Object.entries(config).filter(([k]) => !METADATA_KEYS.has(k)));
-  return { config, hash: sha256Hex(canonicalJson(config)), dataHash: sha256Hex(canonicalJson(data)) };
+  // Keys sorted once: the data part is the same sorted object without the metadata keys
+  // (canonicalJson of each, without sorting twice).
+  const sorted = sortKeys(config) as Record<string, unknown>;
+  const data = Object.fromEntries(Object.entries(sorted).filter(([k]) => !METADATA_KEYS.has(k)));
+  return { config, hash: sha256Hex(JSON.stringify(sorted)), dataHash: sha256Hex(JSON.stringify(data)) };
 }
 
 /** A resource's fingerprint, from `memo` when its config object was seen before (watch mode). */

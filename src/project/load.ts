@@ -12,6 +12,7 @@ import {
 import { type Diagnostic, errorAt, sortDiagnostics } from '../diagnostics/index.js';
 import { buildModel, type Model, pathEscapes, runRules } from '../model/index.js';
 import { loadValidators, validateDocument } from '../schema/index.js';
+import { expressionCacheDir } from './expression-cache.js';
 import { checkModelExpressions } from './expressions.js';
 
 export interface LoadedProject {
@@ -153,7 +154,8 @@ export async function loadProjectFrom(
       secretsRequired: options.secretsRequired ?? true,
     }),
   );
-  if (options.checkExpressions ?? true) diagnostics.push(...(await checkModelExpressions(built.model)));
+  if (options.checkExpressions ?? true)
+    diagnostics.push(...(await checkModelExpressions(built.model, expressionCacheDir(process.env))));
   return { root, files, model: built.model, diagnostics: sortDiagnostics(diagnostics) };
 }
 

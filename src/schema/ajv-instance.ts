@@ -1,12 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import Ajv2020Module from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
-
-// ajv and ajv-formats are CommonJS; under NodeNext their default export is the module object.
-const Ajv2020 = Ajv2020Module.default ?? Ajv2020Module;
-const addFormats = addFormatsModule.default ?? addFormatsModule;
 
 export const SCHEMA_ID = 'https://outflow.dev/schemas/outflow.schema.json';
 export const schemasDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas');
@@ -56,7 +50,16 @@ export const AJV_OPTIONS = {
   verbose: true,
 } as const;
 
-function compileAtRuntime(schema: Record<string, unknown>): Validators {
+// ajv itself is imported only here: the built CLI runs the precompiled validators, which need
+// only ajv's small runtime helpers.
+async function compileAtRuntime(schema: Record<string, unknown>): Promise<Validators> {
+  // ajv and ajv-formats are CommonJS; under NodeNext their default export is the module object.
+  const [{ default: Ajv2020Module }, { default: addFormatsModule }] = await Promise.all([
+    import('ajv/dist/2020.js'),
+    import('ajv-formats'),
+  ]);
+  const Ajv2020 = Ajv2020Module.default ?? Ajv2020Module;
+  const addFormats = addFormatsModule.default ?? addFormatsModule;
   const ajv = new Ajv2020(AJV_OPTIONS);
   addFormats(ajv);
   const validateResource = ajv.compile(schema);
@@ -84,7 +87,7 @@ export async function loadValidators(): Promise<Validators> {
     >;
     loaded = { schema, validateResource: mod.validateResource!, sub, origin: 'precompiled' };
   } else {
-    loaded = compileAtRuntime(schema);
+    loaded = await compileAtRuntime(schema);
   }
   return loaded;
 }
