@@ -30,11 +30,8 @@ export async function s3ConditionalObjects(
         const text = (await out.Body?.transformToString('utf8')) ?? '';
         return { text, version: out.ETag ?? '' };
       } catch (error) {
-        if (
-          classifyS3Error(error).code === 'destination-not-found' &&
-          classifyS3Error(error).cause !== 'NoSuchBucket'
-        )
-          return undefined;
+        const f = classifyS3Error(error);
+        if ((f.status === 404 || f.cause === 'NoSuchKey') && f.cause !== 'NoSuchBucket') return undefined;
         throw failed(key, error);
       }
     },
