@@ -28,6 +28,13 @@ function measure(args, expectCode = 0) {
   return { median: times[Math.floor(times.length / 2)], rss };
 }
 
+// `npm run bench -- --scale`: only the scale bench (100M events under a 2GB memory limit;
+// bench/scale.mjs, knobs BENCH_SCALE_ROWS, BENCH_SCALE_MEM). Long: not part of the default run.
+if (process.argv.includes('--scale')) {
+  const r = spawnSync('node', [join(here, 'scale.mjs')], { stdio: 'inherit', env: process.env });
+  process.exit(r.status ?? 1);
+}
+
 const rows = [];
 for (const n of [100, 500, 1000]) {
   const dir = mkdtempSync(join(tmpdir(), `outflow-bench-${n}-`));
