@@ -137,6 +137,50 @@ describe('remote state on azurite, through the outflow binary', () => {
     ]);
   });
 
+  it('two runners with a restored .outflow/ racing run --due: the due export runs once, the other exits 1 naming the holder', {
+    timeout: 120_000,
+  }, async () => {
+    const prefix = `run-race-${++prefixes}`;
+    const first = checkout(prefix);
+    expect((await outflow(first, ['apply', '--auto-approve', '--now', T0])).exitCode).toBe(0);
+    const second = checkout(prefix);
+    mkdirSync(join(second, '.outflow'), { recursive: true });
+    copyFileSync(join(first, '.outflow', 'warehouse.duckdb'), join(second, '.outflow', 'warehouse.duckdb'));
+    const store = await storeAt(prefix);
+    const before = (await store.read())!;
+    const runGate = await gatedHttpProxy(
+      Number(new URL(azure.accountUrl()).port),
+      (req) => req.method === 'PUT' && /\/state\.json(\?|$)/.test(req.url ?? ''),
+    );
+    try {
+      const procs = [first, second].map((dir) =>
+        outflow(dir, ['run', '--due', '--now', LATER], runGate.port),
+      );
+      const loser = await Promise.race(procs.map((p, i) => p.then(() => i)));
+      const winner = 1 - loser;
+      const lost = await procs[loser]!;
+      expect(lost.exitCode).toBe(1);
+      expect(lost.stderr).toContain('error[state-locked]');
+      expect(lost.stderr).toContain(`state is locked by run (`);
+      expect(lost.stderr).toContain(`pid ${procs[winner]!.pid}`);
+      await runGate.firstHeld;
+      runGate.open();
+      const won = await procs[winner]!;
+      expect(won.exitCode, won.stderr).toBe(0);
+      expect(won.stdout).toContain('export Export/events_out');
+    } finally {
+      await runGate.close();
+    }
+    const after = (await store.read())!;
+    expect(after.lineage).toBe(before.lineage);
+    expect(after.serial).toBeGreaterThan(before.serial);
+    expect(after.resources['Export/events_out']?.data?.runs?.map((r) => r.status)).toEqual([
+      'succeeded',
+      'succeeded',
+    ]);
+    expect(await store.readLock()).toBeUndefined();
+  });
+
   it('refuses a warehouse of another lineage', { timeout: 120_000 }, async () => {
     const shared = `shared-${++prefixes}`;
     const first = checkout(shared);
