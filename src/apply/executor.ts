@@ -176,6 +176,12 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
               if (flow !== undefined)
                 await ensureDataset(await getEngine(), { name: flow.name, config: flow.config });
             }
+            if (c.kind === 'Dataflow' && c.action === 'update' && becameUpsert(c.before, c.after)) {
+              const flow = input.model.resources.Dataflow.get(c.name);
+              const { keepLatestPerPerson } = await import('../engine/audience.js');
+              if (flow !== undefined)
+                await keepLatestPerPerson(await getEngine(), { name: flow.name, config: flow.config });
+            }
             if (c.kind === 'Activation' && c.action === 'delete') {
               // Its delivered members and unfinished syncs go with it.
               const { dropActivation } = await import('../engine/activation.js');
@@ -240,4 +246,12 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
     for (const d of destinations.values()) await d.then((x) => x.close()).catch(() => undefined);
     for (const w of webhooks.values()) await w.then((x) => x.close()).catch(() => undefined);
   }
+}
+
+/** A dataflow change after which its table must be brought to one row per person. */
+function becameUpsert(before: unknown, after: unknown): boolean {
+  const b = before as { writeMode?: string; schema?: { personIdentifier?: string } } | undefined;
+  const a = after as { writeMode?: string; schema?: { personIdentifier?: string } } | undefined;
+  if (a?.writeMode !== 'upsert' || a.schema?.personIdentifier === undefined) return false;
+  return b?.writeMode !== 'upsert' || b.schema?.personIdentifier !== a.schema.personIdentifier;
 }

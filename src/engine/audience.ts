@@ -2,6 +2,7 @@ import type { Audience } from '../schema/index.js';
 import type { Engine } from './engine.js';
 import type { Row } from './json-values.js';
 import { audienceSql, type FlowRef, latestPeopleSql, personIdentifierOf } from './sql/audience-sql.js';
+import { keepLatestPerPersonSql } from './sql/dataset-sql.js';
 import { quoteIdent } from './sql/quote.js';
 
 /** The audience's members (person identifiers), ordered; `now` fixes the windows. */
@@ -41,4 +42,14 @@ export function membersWithPeopleSql(membersSql: string, people: FlowRef): strin
   const pid = quoteIdent(personIdentifierOf(people, 'people'));
   const columns = people.config.schema.columns.map((c) => `p.${quoteIdent(c.name)}`).join(', ');
   return `SELECT ${columns}, p._seq FROM (${latestPeopleSql(people)}) p JOIN (${membersSql}) m ON m.person_id = p.${pid} ORDER BY p.${pid}`;
+}
+
+/**
+ * Makes an `upsert` dataflow's table hold one row per person again, as every upsert ingest does:
+ * needed when a dataflow becomes `upsert` (or changes its person identifier) without new files,
+ * since audiences then read the table without a latest-row window (latestPeopleSql).
+ */
+export async function keepLatestPerPerson(engine: Engine, flow: FlowRef): Promise<void> {
+  const q = keepLatestPerPersonSql(flow.name, personIdentifierOf(flow, 'people'));
+  await engine.run(q.sql, q.params);
 }

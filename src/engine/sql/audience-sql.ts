@@ -45,10 +45,16 @@ export function audienceSql(
   return builder.build();
 }
 
-/** The people CTE body: latest row per person (shared with audience exports and previews). */
+/**
+ * The people CTE body: the latest row (highest `_seq`) per person (shared with audience exports,
+ * activations and previews). An `upsert` dataflow already keeps one row per person (each ingest
+ * deletes the older ones in its transaction), so it is read as it is, without the window.
+ */
 export function latestPeopleSql(people: FlowRef): string {
   const pid = quoteIdent(personIdentifierOf(people, 'people'));
-  return `SELECT * FROM ${quoteIdent(datasetTable(people.name))} WHERE ${pid} IS NOT NULL QUALIFY row_number() OVER (PARTITION BY ${pid} ORDER BY _seq DESC) = 1`;
+  const table = quoteIdent(datasetTable(people.name));
+  if (people.config.writeMode === 'upsert') return `SELECT * FROM ${table} WHERE ${pid} IS NOT NULL`;
+  return `SELECT * FROM ${table} WHERE ${pid} IS NOT NULL QUALIFY row_number() OVER (PARTITION BY ${pid} ORDER BY _seq DESC) = 1`;
 }
 
 export function personIdentifierOf(flow: FlowRef, role: string): string {
