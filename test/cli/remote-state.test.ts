@@ -6,6 +6,7 @@ import { openConditionalObjects } from '../../src/destinations/conditional.js';
 import type { ResourceNode } from '../../src/model/index.js';
 import { RemoteStateStore } from '../../src/state/remote-store.js';
 import { runCli } from '../support/cli.js';
+import { baseHeadRepo } from '../support/git-repo.js';
 import { makeProject } from '../support/project.js';
 import { AZURITE_KEY, type AzuriteServer, startAzurite } from '../support/servers/azure.js';
 import { type GatedProxy, gatedHttpProxy } from '../support/servers/gated-proxy.js';
@@ -253,5 +254,17 @@ describe('state config diagnostics', () => {
     const r3 = await runCli(['-C', withPath, 'validate']);
     expect(r3.code).toBe(1);
     expect(r3.stderr).toMatch(/error\[state-field-not-allowed\]: state\.prefix is only for remote backends/);
+  });
+
+  it("a PR plan (--base) without the state store's secret plans without state; a plain plan needs it", async () => {
+    const project = checkout('pr');
+    const dir = await baseHeadRepo(project, project);
+    const pr = await runCli(['-C', dir, 'plan', '--base', 'main', '--no-data'], { env: { CI: 'true' } });
+    expect(pr.code, pr.stderr).not.toBe(1);
+    expect(pr.stderr).toContain('warning: state not read');
+    expect(pr.stderr).toContain('STATE_CONNECTION');
+    const plain = await runCli(['-C', dir, 'plan', '--no-data'], { env: { CI: 'true' } });
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toContain('error[secret-missing]');
   });
 });

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { findProjectRoot } from '../../config/index.js';
-import { closest, OutflowError } from '../../diagnostics/index.js';
+import { closest, errorMessage, OutflowError } from '../../diagnostics/index.js';
 import { computeImpact } from '../../impact/index.js';
 import { allResources, type Model } from '../../model/index.js';
 import { diff, hasChanges } from '../../plan/index.js';
@@ -47,8 +47,7 @@ export async function planCommand(ctx: CommandContext, options: PlanOptions): Pr
     if (envelope !== undefined) ctx.output.out(envelope);
     return 1;
   }
-  const { store } = await modelStateLocation(root, project.model, ctx.env);
-  const state = await store.read();
+  const state = await readPlanState(ctx, root, project.model, options.base !== undefined);
   if (options.base !== undefined && options.out !== undefined)
     throw new OutflowError('invalid-arguments', '--out cannot be combined with --base', {
       hint: 'a --base plan is for review; save an appliable plan with "outflow plan --out FILE" (no --base)',
@@ -138,4 +137,22 @@ export function checkAddresses(
     }
   }
   return values;
+}
+
+// A PR plan (--base) needs no state: when a remote backend cannot be reached (a pull request's
+// job has no secrets), it says so and plans base → head without the data history.
+async function readPlanState(ctx: CommandContext, root: string, model: Model, base: boolean) {
+  try {
+    const { store } = await modelStateLocation(root, model, ctx.env);
+    return await store.read();
+  } catch (error) {
+    if (
+      !base ||
+      model.project?.config.state?.backend === 'local' ||
+      model.project?.config.state === undefined
+    )
+      throw error;
+    ctx.output.err(`warning: state not read (${errorMessage(error)}); the plan has no data history`);
+    return undefined;
+  }
 }
