@@ -1,15 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  type DuckDBConnection,
-  DuckDBInstance,
-  type DuckDBValue,
-  LIST,
-  listValue,
-  VARCHAR,
-} from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import { OutflowError } from '../diagnostics/errors.js';
 import { resolveAllowedDirectory } from './allowed-directories.js';
+import { duckdb } from './duckdb.js';
 import { jsonSafeConverter, type Row } from './json-values.js';
 
 export interface EngineOptions {
@@ -98,7 +92,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
 
   let instance: DuckDBInstance;
   try {
-    instance = await DuckDBInstance.create(database, {
+    instance = await duckdb.DuckDBInstance.create(database, {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
       ...(options.readOnly === true && !inMemory ? { access_mode: 'READ_ONLY' } : {}),
@@ -160,7 +154,11 @@ async function lockDown(connection: DuckDBConnection, settings: LockdownSettings
   if (settings.threads !== undefined) await set('threads', 'threads', settings.threads);
   await set('tempDirectory', 'temp_directory', settings.tempDirectory);
   await set('timezone', 'TimeZone', settings.timezone);
-  await connection.run('SET allowed_directories = $1', [listValue(settings.allowed)], [LIST(VARCHAR)]);
+  await connection.run(
+    'SET allowed_directories = $1',
+    [duckdb.listValue(settings.allowed)],
+    [duckdb.LIST(duckdb.VARCHAR)],
+  );
   await connection.run('SET enable_external_access = false');
   await connection.run('SET lock_configuration = true');
 

@@ -1,4 +1,5 @@
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { duckdb } from './duckdb.js';
 import { type AstFinding, checkExpressionAst } from './expression-ast.js';
 import { explainDisallowedFunction, type FunctionFacts } from './expression-functions.js';
 import { type ExpressionProblem, offsetInExpression, problemAt } from './expression-problem.js';
@@ -96,7 +97,7 @@ class ExpressionParser {
 
   static async open(): Promise<ExpressionParser> {
     // Parsing needs no files: external access is off from the start, and nothing is loaded.
-    const instance = await DuckDBInstance.create(':memory:', {
+    const instance = await duckdb.DuckDBInstance.create(':memory:', {
       enable_external_access: 'false',
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',

@@ -1,13 +1,14 @@
-import {
-  type DuckDBDateValue,
-  type DuckDBTimestampMillisecondsValue,
-  type DuckDBTimestampNanosecondsValue,
-  type DuckDBTimestampSecondsValue,
-  DuckDBTypeId,
-  type DuckDBValue,
-  type DuckDBValueConverter,
-  JsonDuckDBValueConverter,
+import type {
+  DuckDBDateValue,
+  DuckDBTimestampMillisecondsValue,
+  DuckDBTimestampNanosecondsValue,
+  DuckDBTimestampSecondsValue,
+  DuckDBValue,
+  DuckDBValueConverter,
 } from '@duckdb/node-api';
+import { duckdb } from './duckdb.js';
+
+const { DuckDBTypeId, JsonDuckDBValueConverter } = duckdb;
 
 /** A value that survives JSON.stringify and JSON.parse unchanged. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
