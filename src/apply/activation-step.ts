@@ -154,25 +154,19 @@ export async function runActivationSync(ctx: StepContext, a: ActivationSyncActio
       done.push(await deliver(audience, frozen));
     }
   } catch (error) {
-    await recordFailure(ctx, a, startedAt, [...done, ...(current === undefined ? [] : [current])], error);
+    // A failed sync is on record: how far each audience got, and the error (never a secret).
+    if (!draft) {
+      const sync = [...done, ...(current === undefined ? [] : [current])];
+      const run = syncRun(ctx, startedAt, sync, bytes, error);
+      // The state store failing too is already reported by the failure being thrown.
+      await ctx.record({ type: 'runFailed', address: a.address, run }).catch(() => undefined);
+    }
     throw error;
   }
-  const run: ExportRun = {
-    runId: `sync-${stamp(ctx.input.now)}`,
-    status: 'succeeded',
-    startedAt,
-    finishedAt: ctx.clock().toISOString(),
-    window: { to: ctx.input.now.toISOString() },
-    rows: done.reduce((n, s) => n + s.added + s.removed, 0),
-    files: [],
-    bytes,
-    manifest: '',
-    sync: done,
-  };
   await ctx.record({
     type: 'synced',
     address: a.address,
-    run,
+    run: syncRun(ctx, startedAt, done, bytes),
     marks,
     ...(draft ? {} : { connection: conn.address }),
   });
@@ -183,30 +177,27 @@ export async function runActivationSync(ctx: StepContext, a: ActivationSyncActio
   return `${draft ? 'draft, nothing sent: ' : ''}${what}${lines.length === 0 ? '' : `\n${lines.join('\n')}`}`;
 }
 
-/** A failed sync in state: how far each audience got, and the error (never a secret). */
-async function recordFailure(
+/** A sync as state keeps it (in `runs`, beside export runs): per audience what it sent, and its error. */
+function syncRun(
   ctx: StepContext,
-  a: ActivationSyncAction,
   startedAt: string,
   sync: AudienceSync[],
-  error: unknown,
-): Promise<void> {
-  if (ctx.input.backend === undefined) return;
-  const run: ExportRun = {
+  bytes: number,
+  error?: unknown,
+): ExportRun {
+  return {
     runId: `sync-${stamp(ctx.input.now)}`,
-    status: 'failed',
+    status: error === undefined ? 'succeeded' : 'failed',
     startedAt,
     finishedAt: ctx.clock().toISOString(),
     window: { to: ctx.input.now.toISOString() },
     rows: sync.reduce((n, s) => n + s.added + s.removed, 0),
     files: [],
-    bytes: 0,
+    bytes,
     manifest: '',
     sync,
-    error: { code: errorCode(error), message: errorMessage(error) },
+    ...(error === undefined ? {} : { error: { code: errorCode(error), message: errorMessage(error) } }),
   };
-  // The state store failing too is already reported by the failure being thrown.
-  await ctx.record({ type: 'runFailed', address: a.address, run }).catch(() => undefined);
 }
 
 /** `sync-20261202T170000Z-3f9a1c2b`: unique per sync (two syncs at the same --now differ). */

@@ -1,10 +1,9 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Ajv2020Module from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StateDocument } from '../../src/state/index.js';
+import { validatePlan } from '../support/plan-schema.js';
 import { type Verify, WebhookReceiver } from '../support/servers/webhook.js';
 import { tempDirs } from '../support/temp.js';
 import { documentedVerify } from '../support/webhook-snippet.js';
@@ -13,13 +12,6 @@ import { documentedVerify } from '../support/webhook-snippet.js';
 // snippet of docs/activations.md, de-duplicates by webhook-id and keeps each segment's members.
 // Runs the real binary (npm test builds it first).
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'outflow.js');
-const Ajv2020 = Ajv2020Module.default ?? Ajv2020Module;
-const addFormats = addFormatsModule.default ?? addFormatsModule;
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-addFormats(ajv);
-const validatePlan = ajv.compile(
-  JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'schemas', 'plan.schema.json'), 'utf8')),
-);
 const SECRET = 'cms-secret-4f1d9a7c2b';
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-11-20T12:00:00Z');

@@ -1,20 +1,11 @@
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Ajv2020Module from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { baseHeadRepo, git } from '../support/git-repo.js';
 import { expectGolden } from '../support/golden.js';
-
-const Ajv2020 = Ajv2020Module.default ?? Ajv2020Module;
-const addFormats = addFormatsModule.default ?? addFormatsModule;
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-addFormats(ajv);
-const validatePlan = ajv.compile(
-  JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'schemas', 'plan.schema.json'), 'utf8')),
-);
+import { validatePlan } from '../support/plan-schema.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
 const cases = readdirSync(fixtures).filter((d) => d.startsWith('plan-base-'));

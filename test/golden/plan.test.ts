@@ -1,20 +1,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Ajv2020Module from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { expectGolden } from '../support/golden.js';
+import { validatePlan } from '../support/plan-schema.js';
 import { fixtureStateText } from '../support/plan-state.js';
 import { snapshotTree } from '../support/tree.js';
-
-const Ajv2020 = Ajv2020Module.default ?? Ajv2020Module;
-const addFormats = addFormatsModule.default ?? addFormatsModule;
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-addFormats(ajv);
-const validatePlan = ajv.compile(
-  JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'schemas', 'plan.schema.json'), 'utf8')),
-);
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
 // plan-base-* cases need a git repository: test/git/plan-base.test.ts runs them.

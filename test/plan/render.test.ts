@@ -1,19 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import Ajv2020Module from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { diff, type Plan } from '../../src/plan/index.js';
 import { renderJson, renderMarkdown, renderText } from '../../src/render/index.js';
 import { exportOf, modelOf, users } from '../support/model.js';
-
-const Ajv2020 = Ajv2020Module.default ?? Ajv2020Module;
-const addFormats = addFormatsModule.default ?? addFormatsModule;
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-addFormats(ajv);
-const validatePlan = ajv.compile(
-  JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'schemas', 'plan.schema.json'), 'utf8')),
-);
+import { validatePlan } from '../support/plan-schema.js';
 
 const now = new Date('2026-11-20T12:00:00Z');
 
