@@ -105,6 +105,15 @@ function plainTree(value: unknown, seen: Set<object>, depth: number): boolean {
  * to the careful parser, which reports it with its position.
  */
 function parseFast(file: SourceFile): ConfigDocument[] | undefined {
+  const values = fastValues(file);
+  return values === undefined ? undefined : documentsFromValues(file, values);
+}
+
+/**
+ * The values of a file's documents as the fast path reads them, or undefined when the file must
+ * go to the careful parser (see parseFast).
+ */
+export function fastValues(file: SourceFile): unknown[] | undefined {
   if (/^%/m.test(file.text)) return undefined;
   const values: unknown[] = [];
   try {
@@ -113,6 +122,11 @@ function parseFast(file: SourceFile): ConfigDocument[] | undefined {
     return undefined;
   }
   if (values.some((v) => v === null || v === undefined || !plainTree(v, new Set(), 1))) return undefined;
+  return values;
+}
+
+/** A file's documents from the fast path's values; positions come from the careful parser on first use. */
+export function documentsFromValues(file: SourceFile, values: readonly unknown[]): ConfigDocument[] {
   let careful: ConfigDocument[] | undefined;
   return values.map((value, index) => ({
     file,

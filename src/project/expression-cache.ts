@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OUTFLOW_VERSION } from '../cli/version.js';
+import { userCacheDir } from '../config/cache-dir.js';
 
 /**
  * Remembers which column expressions passed the DuckDB check, so that a validate or plan whose
@@ -37,21 +37,8 @@ const ENTRY = /^[0-9a-f]{64}$/;
 const CHECKER_MODULES =
   /^(expression|expression-ast|expression-functions|expression-problem|expression-scan|closest-name)\.(js|ts)$/;
 
-/**
- * Where the cache file lives: $OUTFLOW_CACHE_DIR, else $XDG_CACHE_HOME/outflow, else
- * ~/.cache/outflow. OUTFLOW_CACHE_DIR=off (or an empty value) turns the cache off.
- */
-export function expressionCacheDir(env: Readonly<Record<string, string | undefined>>): string | undefined {
-  const own = env.OUTFLOW_CACHE_DIR;
-  if (own !== undefined) return own === '' || own === 'off' ? undefined : own;
-  const xdg = env.XDG_CACHE_HOME;
-  if (xdg !== undefined && xdg !== '') return join(xdg, 'outflow');
-  try {
-    return join(homedir(), '.cache', 'outflow');
-  } catch {
-    return undefined;
-  }
-}
+/** Where the cache file lives (see userCacheDir): the same folder as outflow's other caches. */
+export const expressionCacheDir = userCacheDir;
 
 let checkerIdentity: string | undefined;
 

@@ -1,18 +1,19 @@
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
+import { userCacheDir } from '../config/cache-dir.js';
 import {
   type ConfigDocument,
   listConfigFiles,
   PROJECT_FILE,
-  parseConfigFile,
   readSourceFile,
   type SourceFile,
   sourceFileFromBytes,
 } from '../config/index.js';
+import { openParseCache, type ParseCache as ValuesCache } from '../config/parse-cache.js';
+import { documentsFromValues, fastValues, parseCareful } from '../config/yaml-document.js';
 import { type Diagnostic, errorAt, sortDiagnostics } from '../diagnostics/index.js';
 import { buildModel, type Model, pathEscapes, runRules } from '../model/index.js';
 import { loadValidators, validateDocument } from '../schema/index.js';
-import { expressionCacheDir } from './expression-cache.js';
 import { checkModelExpressions } from './expressions.js';
 
 export interface LoadedProject {
@@ -116,6 +117,8 @@ export async function loadProjectFrom(
   const documents: ConfigDocument[] = [];
   const invalid: ConfigDocument[] = [];
   const seen = new Set<string>();
+  const cacheDir = userCacheDir(process.env);
+  const values = openParseCache(cacheDir, root);
   for (const path of await source.list()) {
     const read = await source.read(path);
     diagnostics.push(...read.diagnostics);
@@ -124,13 +127,15 @@ export async function loadProjectFrom(
     seen.add(path);
     let parsed = cache?.get(path);
     if (parsed === undefined || parsed.text !== read.file.text) {
-      parsed = parseAndCheck(read.file);
+      parsed = parseAndCheck(read.file, values);
       cache?.set(path, parsed);
     }
     diagnostics.push(...parsed.diagnostics);
     documents.push(...parsed.documents);
     invalid.push(...parsed.invalid);
   }
+  // Before anything else touches the values (the schema checks above only read them).
+  values.save();
   if (cache !== undefined) for (const path of cache.keys()) if (!seen.has(path)) cache.delete(path);
   const built = buildModel(documents, PROJECT_FILE, invalid);
   diagnostics.push(...built.diagnostics);
@@ -155,12 +160,12 @@ export async function loadProjectFrom(
     }),
   );
   if (options.checkExpressions ?? true)
-    diagnostics.push(...(await checkModelExpressions(built.model, expressionCacheDir(process.env))));
+    diagnostics.push(...(await checkModelExpressions(built.model, cacheDir)));
   return { root, files, model: built.model, diagnostics: sortDiagnostics(diagnostics) };
 }
 
-function parseAndCheck(file: SourceFile): ParsedFile {
-  const parsed = parseConfigFile(file);
+function parseAndCheck(file: SourceFile, cache: ValuesCache): ParsedFile {
+  const parsed = parseConfigFileCached(file, cache);
   const out: ParsedFile = {
     text: file.text,
     documents: [],
@@ -173,4 +178,16 @@ function parseAndCheck(file: SourceFile): ParsedFile {
     (problems.length === 0 ? out.documents : out.invalid).push(doc);
   }
   return out;
+}
+
+/** parseConfigFile, with the fast path's values remembered by the file's text (see parse-cache.ts). */
+function parseConfigFileCached(file: SourceFile, cache: ValuesCache): ReturnType<typeof parseCareful> {
+  let values = cache.get(file.text);
+  if (values === undefined) {
+    values = fastValues(file);
+    if (values !== undefined) cache.put(file.text, values);
+  }
+  return values === undefined
+    ? parseCareful(file)
+    : { documents: documentsFromValues(file, values), diagnostics: [] };
 }

@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { expectGolden } from '../support/golden.js';
 import { snapshotTree } from '../support/tree.js';
@@ -40,6 +41,32 @@ describe('outflow validate golden cases', () => {
       for (const value of Object.values(env))
         expect(`${text.stdout}${text.stderr}${json.stdout}`).not.toContain(value);
       expect(snapshotTree(dir)).toEqual(before);
+    });
+  }
+});
+
+// The user cache (parsed files, passed expressions) must not change a single diagnostic: every
+// case again, with a cache folder, cold and then warm.
+describe('outflow validate golden cases with the user cache', () => {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'outflow-golden-cache-'));
+  afterAll(() => {
+    vi.unstubAllEnvs();
+    rmSync(cacheDir, { recursive: true, force: true });
+  });
+
+  for (const name of cases) {
+    it(name, async () => {
+      vi.stubEnv('OUTFLOW_CACHE_DIR', cacheDir);
+      const dir = join(fixtures, name);
+      const env = existsSync(join(dir, 'env.json'))
+        ? (JSON.parse(readFileSync(join(dir, 'env.json'), 'utf8')) as Record<string, string>)
+        : {};
+      const scrub = (s: string) => s.split(dir).join('<fixture>');
+      const expected = readFileSync(join(dir, 'expected.txt'), 'utf8');
+      for (const pass of ['cold', 'warm']) {
+        const text = await runCli(['-C', dir, 'validate'], { env });
+        expect(scrub(`${text.stdout}${text.stderr}\nexit ${text.code}\n`), pass).toBe(expected);
+      }
     });
   }
 });

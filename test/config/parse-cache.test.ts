@@ -1,0 +1,96 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { userCacheDir } from '../../src/config/cache-dir.js';
+import { openParseCache } from '../../src/config/parse-cache.js';
+import { fastValues } from '../../src/config/yaml-document.js';
+
+const temp = mkdtempSync(join(tmpdir(), 'outflow-parse-cache-'));
+afterAll(() => rmSync(temp, { recursive: true, force: true }));
+
+const TEXT =
+  'kind: Project\nname: p\n---\nkind: Connection\nname: out\ntype: local\nroot: out\nlabels: {a: 1}\n';
+let n = 0;
+const fresh = () => join(temp, `c${n++}`);
+
+describe('parse cache', () => {
+  it('gives back exactly the values the fast path read, after a save', () => {
+    const dir = fresh();
+    const values = fastValues({ path: 'flows/a.yaml', text: TEXT })!;
+    const cache = openParseCache(dir, '/project');
+    expect(cache.get(TEXT)).toBeUndefined();
+    cache.put(TEXT, values);
+    cache.save();
+    const again = openParseCache(dir, '/project');
+    expect(again.get(TEXT)).toEqual(values);
+    expect(again.get(`${TEXT}# edited\n`)).toBeUndefined();
+    // Another project folder has a file of its own.
+    expect(openParseCache(dir, '/other').get(TEXT)).toBeUndefined();
+  });
+
+  it('does not remember values JSON would change (.inf, .nan, -0)', () => {
+    const dir = fresh();
+    for (const text of ['kind: X\nv: .inf\n', 'kind: X\nv: .nan\n', 'kind: X\nv: -0.0\n']) {
+      const cache = openParseCache(dir, '/project');
+      cache.put(text, fastValues({ path: 'a.yaml', text })!);
+      cache.save();
+      expect(openParseCache(dir, '/project').get(text)).toBeUndefined();
+    }
+  });
+
+  it('keeps only the files of the last load', () => {
+    const dir = fresh();
+    const first = openParseCache(dir, '/project');
+    first.put('kind: A\n', [{ kind: 'A' }]);
+    first.put('kind: B\n', [{ kind: 'B' }]);
+    first.save();
+    const second = openParseCache(dir, '/project');
+    expect(second.get('kind: A\n')).toEqual([{ kind: 'A' }]);
+    second.put('kind: C\n', [{ kind: 'C' }]);
+    second.save();
+    const third = openParseCache(dir, '/project');
+    expect(third.get('kind: A\n')).toEqual([{ kind: 'A' }]);
+    expect(third.get('kind: B\n')).toBeUndefined();
+    expect(third.get('kind: C\n')).toEqual([{ kind: 'C' }]);
+  });
+
+  it('ignores a corrupt or foreign file, and replaces it on the next write', () => {
+    const dir = fresh();
+    const seed = openParseCache(dir, '/project');
+    seed.put(TEXT, fastValues({ path: 'a.yaml', text: TEXT })!);
+    seed.save();
+    const file = join(dir, 'parsed', readdirSync(join(dir, 'parsed'))[0]!);
+    const good = JSON.parse(readFileSync(file, 'utf8'));
+    for (const text of [
+      '{broken',
+      'null',
+      JSON.stringify({ ...good, parser: 'x' }),
+      JSON.stringify({ ...good, format: 2 }),
+      JSON.stringify({ ...good, files: [] }),
+      JSON.stringify({ ...good, files: Object.fromEntries(Object.keys(good.files).map((k) => [k, 'text'])) }),
+    ]) {
+      writeFileSync(file, text);
+      const cache = openParseCache(dir, '/project');
+      expect(cache.get(TEXT)).toBeUndefined();
+      cache.put(TEXT, fastValues({ path: 'a.yaml', text: TEXT })!);
+      cache.save();
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(good);
+    }
+  });
+
+  it('without a folder remembers nothing', () => {
+    const cache = openParseCache(undefined, '/project');
+    cache.put(TEXT, [{ kind: 'Project' }]);
+    cache.save();
+    expect(cache.get(TEXT)).toBeUndefined();
+  });
+
+  it('lives in OUTFLOW_CACHE_DIR, else XDG_CACHE_HOME/outflow, else ~/.cache/outflow; off turns it off', () => {
+    expect(userCacheDir({ OUTFLOW_CACHE_DIR: '/c', XDG_CACHE_HOME: '/x' })).toBe('/c');
+    expect(userCacheDir({ OUTFLOW_CACHE_DIR: 'off' })).toBeUndefined();
+    expect(userCacheDir({ OUTFLOW_CACHE_DIR: '' })).toBeUndefined();
+    expect(userCacheDir({ XDG_CACHE_HOME: '/x' })).toBe(join('/x', 'outflow'));
+    expect(userCacheDir({})).toMatch(/[/\\]\.cache[/\\]outflow$/);
+  });
+});
