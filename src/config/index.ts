@@ -1,4 +1,6 @@
+export { userCacheDir } from './cache-dir.js';
 export { findProjectRoot, PROJECT_FILE } from './find-project.js';
+export { openParseCache, type ParseCache as ParsedValuesCache } from './parse-cache.js';
 export {
   isConfigPath,
   LIMITS,
@@ -8,4 +10,11 @@ export {
   sourceFileFromBytes,
   toProjectPath,
 } from './source-files.js';
-export { type ConfigDocument, type ConfigPath, parseConfigFile } from './yaml-document.js';
+export {
+  type ConfigDocument,
+  type ConfigPath,
+  documentsFromValues,
+  fastValues,
+  parseCareful,
+  parseConfigFile,
+} from './yaml-document.js';

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OUTFLOW_VERSION } from '../cli/version.js';
-import { userCacheDir } from '../config/cache-dir.js';
+import { userCacheDir } from '../config/index.js';
 
 /**
  * Remembers which column expressions passed the DuckDB check, so that a validate or plan whose

@@ -1,5 +1,5 @@
 import { type Diagnostic, errorAt } from '../diagnostics/index.js';
-import type { ExpressionProblem } from '../engine/expression-problem.js';
+import type { ExpressionProblem } from '../engine/index.js';
 import type { Model } from '../model/index.js';
 import { openExpressionCache } from './expression-cache.js';
 

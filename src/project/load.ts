@@ -1,16 +1,19 @@
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import { userCacheDir } from '../config/cache-dir.js';
 import {
   type ConfigDocument,
+  documentsFromValues,
+  fastValues,
   listConfigFiles,
+  openParseCache,
+  type ParsedValuesCache,
   PROJECT_FILE,
+  parseCareful,
   readSourceFile,
   type SourceFile,
   sourceFileFromBytes,
+  userCacheDir,
 } from '../config/index.js';
-import { openParseCache, type ParseCache as ValuesCache } from '../config/parse-cache.js';
-import { documentsFromValues, fastValues, parseCareful } from '../config/yaml-document.js';
 import { type Diagnostic, errorAt, sortDiagnostics } from '../diagnostics/index.js';
 import { buildModel, type Model, pathEscapes, runRules } from '../model/index.js';
 import { loadValidators, validateDocument } from '../schema/index.js';
@@ -164,7 +167,7 @@ export async function loadProjectFrom(
   return { root, files, model: built.model, diagnostics: sortDiagnostics(diagnostics) };
 }
 
-function parseAndCheck(file: SourceFile, cache: ValuesCache): ParsedFile {
+function parseAndCheck(file: SourceFile, cache: ParsedValuesCache): ParsedFile {
   const parsed = parseConfigFileCached(file, cache);
   const out: ParsedFile = {
     text: file.text,
@@ -181,7 +184,7 @@ function parseAndCheck(file: SourceFile, cache: ValuesCache): ParsedFile {
 }
 
 /** parseConfigFile, with the fast path's values remembered by the file's text (see parse-cache.ts). */
-function parseConfigFileCached(file: SourceFile, cache: ValuesCache): ReturnType<typeof parseCareful> {
+function parseConfigFileCached(file: SourceFile, cache: ParsedValuesCache): ReturnType<typeof parseCareful> {
   let values = cache.get(file.text);
   if (values === undefined) {
     values = fastValues(file);
