@@ -85,10 +85,12 @@ export class WebhookClient implements WebhookSender {
    */
   async send(batch: OutgoingBatch): Promise<Delivery> {
     const started = this.clock().getTime();
+    // Encoded once: every attempt signs and sends these same bytes.
+    const body = Buffer.from(batch.body, 'utf8');
     let refreshed = false;
     let last = '';
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.attempt(batch, attempt);
+      const outcome = await this.attempt(batch, body, attempt);
       if (outcome.kind === 'ok') return { status: outcome.status, attempts: attempt };
       if (outcome.kind === 'unauthorized' && this.o.auth.type === 'oauth2' && !refreshed) {
         // The token may have expired: fetch a new one once, and try again at once.
@@ -115,7 +117,7 @@ export class WebhookClient implements WebhookSender {
           },
         );
       }
-      this.log(`webhook retry batch ${batch.label} in ${wait} ms (attempt ${attempt + 1})`);
+      this.log(() => `webhook retry batch ${batch.label} in ${wait} ms (attempt ${attempt + 1})`);
       await this.sleep(wait);
     }
   }
@@ -132,7 +134,7 @@ export class WebhookClient implements WebhookSender {
     return Math.round(base / 2 + (this.random() * base) / 2);
   }
 
-  private async attempt(batch: OutgoingBatch, attempt: number): Promise<Outcome> {
+  private async attempt(batch: OutgoingBatch, body: Buffer, attempt: number): Promise<Outcome> {
     let authorization: string;
     try {
       authorization = await this.authorization();
@@ -141,29 +143,32 @@ export class WebhookClient implements WebhookSender {
       throw error;
     }
     const timestamp = Math.floor(this.clock().getTime() / 1000);
-    const headers = { ...webhookHeaders(this.key, batch.id, timestamp, batch.body), authorization };
+    const headers = { ...webhookHeaders(this.key, batch.id, timestamp, body), authorization };
     const t0 = performance.now();
     this.log(
-      `webhook → POST ${this.describe()} batch ${batch.label} attempt ${attempt} ${Object.entries(headers)
-        .map(([k, v]) => `${k}: ${redactHeader(k, v)}`)
-        .join('; ')} (${Buffer.byteLength(batch.body)} bytes)`,
+      () =>
+        `webhook → POST ${this.describe()} batch ${batch.label} attempt ${attempt} ${Object.entries(headers)
+          .map(([k, v]) => `${k}: ${redactHeader(k, v)}`)
+          .join('; ')} (${body.length} bytes)`,
     );
     let response: Response;
     try {
       response = await fetch(this.o.url, {
         method: 'POST',
         headers,
-        body: batch.body,
+        body,
         signal: AbortSignal.timeout(this.o.timeoutMs),
       });
     } catch (error) {
       const detail = networkDetail(error, this.o.timeoutMs);
-      this.log(`webhook ← batch ${batch.label}: ${detail} after ${Math.round(performance.now() - t0)} ms`);
+      this.log(
+        () => `webhook ← batch ${batch.label}: ${detail} after ${Math.round(performance.now() - t0)} ms`,
+      );
       return { kind: 'retry', detail };
     }
     const text = await response.text().catch(() => '');
     const ms = Math.round(performance.now() - t0);
-    this.log(`webhook ← ${response.status} batch ${batch.label} in ${ms} ms`);
+    this.log(() => `webhook ← ${response.status} batch ${batch.label} in ${ms} ms`);
     if (response.status >= 200 && response.status < 300) return { kind: 'ok', status: response.status };
     const detail = `HTTP ${response.status}${text.trim() === '' ? '' : `: ${this.mask(text.trim().slice(0, 200))}`}`;
     if (retryableStatus(response.status)) {
@@ -186,7 +191,7 @@ export class WebhookClient implements WebhookSender {
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
     if (scope !== undefined) form.set('scope', scope);
     const t0 = performance.now();
-    this.log(`webhook → POST ${shownUrl(tokenUrl)} (token) authorization: Basic [redacted]`);
+    this.log(() => `webhook → POST ${shownUrl(tokenUrl)} (token) authorization: Basic [redacted]`);
     let response: Response;
     try {
       response = await fetch(tokenUrl, {
@@ -206,7 +211,7 @@ export class WebhookClient implements WebhookSender {
       );
     }
     const text = await response.text().catch(() => '');
-    this.log(`webhook ← ${response.status} (token) in ${Math.round(performance.now() - t0)} ms`);
+    this.log(() => `webhook ← ${response.status} (token) in ${Math.round(performance.now() - t0)} ms`);
     let token: unknown;
     try {
       token = (JSON.parse(text) as { access_token?: unknown }).access_token;
@@ -258,8 +263,9 @@ export class WebhookClient implements WebhookSender {
     return maskSecrets(text, secrets);
   }
 
-  private log(line: string): void {
-    this.o.debug?.(this.mask(line));
+  /** A --debug line, built only when --debug is on. */
+  private log(line: () => string): void {
+    if (this.o.debug !== undefined) this.o.debug(this.mask(line()));
   }
 }
 

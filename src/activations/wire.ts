@@ -63,9 +63,9 @@ export function signingKey(secret: string): Buffer {
   return Buffer.from(secret, 'utf8');
 }
 
-/** `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`. */
-export function signature(key: Buffer, id: string, timestamp: number, body: string): string {
-  const mac = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
+/** `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">` (the body as its UTF-8 bytes). */
+export function signature(key: Buffer, id: string, timestamp: number, body: string | Buffer): string {
+  const mac = createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest('base64');
   return `v1,${mac}`;
 }
 
@@ -74,7 +74,7 @@ export function webhookHeaders(
   key: Buffer,
   id: string,
   timestamp: number,
-  body: string,
+  body: string | Buffer,
 ): Record<string, string> {
   return {
     'content-type': 'application/json',
