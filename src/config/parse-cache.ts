@@ -7,23 +7,28 @@ import { fileURLToPath } from 'node:url';
 /**
  * Remembers the values the fast YAML path (js-yaml) read from a config file, by the sha256 of
  * the file's text, so that an unchanged file is read with JSON.parse (~10× faster) on the next
- * cold start. Only files the fast path accepted are remembered (anything with a diagnostic goes
- * to the careful parser every time), and only when JSON gives the very same values back (no
- * NaN, infinities or -0). Schema checks, rules and positions are unchanged: they run on the
- * values as before. One file per project folder, in the user's cache folder (see userCacheDir),
- * holding the files of the last load; the parser's identity (outflow and js-yaml versions, the
- * parsing modules' code) is part of it, and a file that does not read as this format is ignored.
+ * cold start; and, when every document of it passed the schema, which validators said so, so
+ * that the same validators need not run (or even load) again. Only files the fast path accepted
+ * are remembered (anything with a YAML diagnostic goes to the careful parser every time), and
+ * only when JSON gives the very same values back (no NaN, infinities or -0); a schema verdict is
+ * only ever "no problems", so a file with a schema problem is checked, and reported, every time.
+ * Rules and positions are unchanged: they run on the values as before. One file per project
+ * folder, in the user's cache folder (see userCacheDir), holding the files of the last load; the
+ * parser's identity (outflow and js-yaml versions, the parsing modules' code) is part of it, and
+ * a file that does not read as this format is ignored.
  */
 export interface ParseCache {
-  /** The remembered values of a file with this text, or undefined. */
-  get(text: string): unknown[] | undefined;
+  /** The remembered values of a file with this text, and the validators that passed them, or undefined. */
+  get(text: string): { values: unknown[]; validBy?: string } | undefined;
   /** Remembers a file's values (when JSON keeps them exactly). */
   put(text: string, values: readonly unknown[]): void;
+  /** Remembers that every document of a remembered file passed the validators `validatorsId`. */
+  markValid(text: string, validatorsId: string): void;
   /** Writes the file when something new was remembered; errors are ignored (the cache is optional). */
   save(): void;
 }
 
-const FORMAT = 1;
+const FORMAT = 2;
 const ENTRY = /^[0-9a-f]{64}$/;
 // The modules whose code decides what the fast path reads (yaml-document and its limits).
 const PARSER_MODULES = /^(yaml-document|source-files)\.(js|ts)$/;
@@ -66,7 +71,22 @@ function jsonExact(value: unknown, depth = 0): boolean {
   return false;
 }
 
-const NO_CACHE: ParseCache = { get: () => undefined, put: () => {}, save: () => {} };
+interface Entry {
+  values: unknown[];
+  validBy?: string;
+}
+
+function isEntry(value: unknown): value is Entry {
+  if (typeof value !== 'object' || value === null) return false;
+  const e = value as { values?: unknown; validBy?: unknown };
+  return (
+    Array.isArray(e.values) &&
+    e.values.length > 0 &&
+    (e.validBy === undefined || (typeof e.validBy === 'string' && ENTRY.test(e.validBy)))
+  );
+}
+
+const NO_CACHE: ParseCache = { get: () => undefined, put: () => {}, markValid: () => {}, save: () => {} };
 
 /** Opens the parse cache of the project at `root` in `dir`; undefined `dir`: no cache. */
 export function openParseCache(dir: string | undefined, root: string): ParseCache {
@@ -96,19 +116,25 @@ export function openParseCache(dir: string | undefined, root: string): ParseCach
   } catch {
     // Missing or unreadable: start empty.
   }
-  const used = new Map<string, readonly unknown[]>();
+  const used = new Map<string, Entry>();
   let added = false;
   return {
     get: (text) => {
       const key = sha256(text);
-      const values = Object.hasOwn(known, key) ? known[key] : undefined;
-      if (!ENTRY.test(key) || !Array.isArray(values) || values.length === 0) return undefined;
-      used.set(key, values);
-      return values;
+      const entry = Object.hasOwn(known, key) ? known[key] : undefined;
+      if (!isEntry(entry)) return undefined;
+      used.set(key, entry);
+      return entry;
     },
     put: (text, values) => {
       if (values.length === 0 || !jsonExact(values)) return;
-      used.set(sha256(text), values);
+      used.set(sha256(text), { values: [...values] });
+      added = true;
+    },
+    markValid: (text, validatorsId) => {
+      const entry = used.get(sha256(text));
+      if (entry === undefined || entry.validBy === validatorsId || !ENTRY.test(validatorsId)) return;
+      entry.validBy = validatorsId;
       added = true;
     },
     save: () => {

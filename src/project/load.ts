@@ -16,7 +16,7 @@ import {
 } from '../config/index.js';
 import { type Diagnostic, errorAt, sortDiagnostics } from '../diagnostics/index.js';
 import { buildModel, type Model, pathEscapes, runRules } from '../model/index.js';
-import { loadValidators, validateDocument } from '../schema/index.js';
+import { loadValidators, validateDocument, validatorsId } from '../schema/index.js';
 import { checkModelExpressions } from './expressions.js';
 
 export interface LoadedProject {
@@ -114,7 +114,6 @@ export async function loadProjectFrom(
   options: LoadOptions = {},
   cache?: ParseCache,
 ): Promise<LoadedProject> {
-  await loadValidators();
   const diagnostics: Diagnostic[] = [];
   const files: SourceFile[] = [];
   const documents: ConfigDocument[] = [];
@@ -130,7 +129,7 @@ export async function loadProjectFrom(
     seen.add(path);
     let parsed = cache?.get(path);
     if (parsed === undefined || parsed.text !== read.file.text) {
-      parsed = parseAndCheck(read.file, values);
+      parsed = await parseAndCheck(read.file, values);
       cache?.set(path, parsed);
     }
     diagnostics.push(...parsed.diagnostics);
@@ -167,30 +166,39 @@ export async function loadProjectFrom(
   return { root, files, model: built.model, diagnostics: sortDiagnostics(diagnostics) };
 }
 
-function parseAndCheck(file: SourceFile, cache: ParsedValuesCache): ParsedFile {
-  const parsed = parseConfigFileCached(file, cache);
+/**
+ * Parses and schema-checks one file. A file whose values and verdict the cache remembers from the
+ * same validators is not checked again; the validators load on the first file that needs them.
+ */
+async function parseAndCheck(file: SourceFile, cache: ParsedValuesCache): Promise<ParsedFile> {
+  const remembered = cache.get(file.text);
+  let values = remembered?.values;
+  if (values === undefined) {
+    values = fastValues(file);
+    if (values !== undefined) cache.put(file.text, values);
+  }
+  const parsed =
+    values === undefined
+      ? parseCareful(file)
+      : { documents: documentsFromValues(file, values), diagnostics: [] as Diagnostic[] };
   const out: ParsedFile = {
     text: file.text,
     documents: [],
     invalid: [],
     diagnostics: [...parsed.diagnostics],
   };
+  const validators = validatorsId();
+  if (remembered?.validBy === validators) {
+    out.documents.push(...parsed.documents);
+    return out;
+  }
+  await loadValidators();
   for (const doc of parsed.documents) {
     const problems = validateDocument(doc);
     out.diagnostics.push(...problems);
     (problems.length === 0 ? out.documents : out.invalid).push(doc);
   }
+  if (values !== undefined && out.diagnostics.length === 0 && out.invalid.length === 0)
+    cache.markValid(file.text, validators);
   return out;
-}
-
-/** parseConfigFile, with the fast path's values remembered by the file's text (see parse-cache.ts). */
-function parseConfigFileCached(file: SourceFile, cache: ParsedValuesCache): ReturnType<typeof parseCareful> {
-  let values = cache.get(file.text);
-  if (values === undefined) {
-    values = fastValues(file);
-    if (values !== undefined) cache.put(file.text, values);
-  }
-  return values === undefined
-    ? parseCareful(file)
-    : { documents: documentsFromValues(file, values), diagnostics: [] };
 }

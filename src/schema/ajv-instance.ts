@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -90,6 +92,27 @@ export async function loadValidators(): Promise<Validators> {
     loaded = await compileAtRuntime(schema);
   }
   return loaded;
+}
+
+let identity: string | undefined;
+
+/**
+ * What decides the validators' verdicts, without loading them: the precompiled module's code
+ * (when this runs from dist/), else the schema, ajv's version and the options it compiles with.
+ * A cache of verdicts (config/parse-cache.ts) keys on it.
+ */
+export function validatorsId(): string {
+  if (identity !== undefined) return identity;
+  const hash = createHash('sha256');
+  if (existsSync(precompiledPath)) {
+    hash.update('precompiled\0').update(readFileSync(precompiledPath));
+  } else {
+    const { version } = createRequire(import.meta.url)('ajv/package.json') as { version: string };
+    hash.update(`compiled ajv ${version} ${JSON.stringify(AJV_OPTIONS)}\0`);
+    hash.update(readFileSync(join(schemasDir, 'outflow.schema.json')));
+  }
+  identity = hash.digest('hex');
+  return identity;
 }
 
 /** Synchronous access once loadValidators() has run. */

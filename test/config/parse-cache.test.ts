@@ -23,7 +23,7 @@ describe('parse cache', () => {
     cache.put(TEXT, values);
     cache.save();
     const again = openParseCache(dir, '/project');
-    expect(again.get(TEXT)).toEqual(values);
+    expect(again.get(TEXT)).toEqual({ values });
     expect(again.get(`${TEXT}# edited\n`)).toBeUndefined();
     // Another project folder has a file of its own.
     expect(openParseCache(dir, '/other').get(TEXT)).toBeUndefined();
@@ -46,13 +46,13 @@ describe('parse cache', () => {
     first.put('kind: B\n', [{ kind: 'B' }]);
     first.save();
     const second = openParseCache(dir, '/project');
-    expect(second.get('kind: A\n')).toEqual([{ kind: 'A' }]);
+    expect(second.get('kind: A\n')?.values).toEqual([{ kind: 'A' }]);
     second.put('kind: C\n', [{ kind: 'C' }]);
     second.save();
     const third = openParseCache(dir, '/project');
-    expect(third.get('kind: A\n')).toEqual([{ kind: 'A' }]);
+    expect(third.get('kind: A\n')?.values).toEqual([{ kind: 'A' }]);
     expect(third.get('kind: B\n')).toBeUndefined();
-    expect(third.get('kind: C\n')).toEqual([{ kind: 'C' }]);
+    expect(third.get('kind: C\n')?.values).toEqual([{ kind: 'C' }]);
   });
 
   it('ignores a corrupt or foreign file, and replaces it on the next write', () => {
@@ -66,9 +66,13 @@ describe('parse cache', () => {
       '{broken',
       'null',
       JSON.stringify({ ...good, parser: 'x' }),
-      JSON.stringify({ ...good, format: 2 }),
+      JSON.stringify({ ...good, format: 1 }),
       JSON.stringify({ ...good, files: [] }),
       JSON.stringify({ ...good, files: Object.fromEntries(Object.keys(good.files).map((k) => [k, 'text'])) }),
+      JSON.stringify({
+        ...good,
+        files: Object.fromEntries(Object.keys(good.files).map((k) => [k, { values: [{}], validBy: 'yes' }])),
+      }),
     ]) {
       writeFileSync(file, text);
       const cache = openParseCache(dir, '/project');
@@ -77,6 +81,24 @@ describe('parse cache', () => {
       cache.save();
       expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(good);
     }
+  });
+
+  it("remembers which validators passed a file's documents, and only for a remembered file", () => {
+    const dir = fresh();
+    const id = 'a'.repeat(64);
+    const cache = openParseCache(dir, '/project');
+    cache.markValid(TEXT, id); // not remembered yet: nothing to mark
+    cache.put(TEXT, [{ kind: 'Project', name: 'p' }]);
+    cache.markValid(TEXT, id);
+    cache.save();
+    expect(openParseCache(dir, '/project').get(TEXT)).toEqual({
+      values: [{ kind: 'Project', name: 'p' }],
+      validBy: id,
+    });
+    const unmarked = openParseCache(fresh(), '/project');
+    unmarked.markValid(TEXT, id);
+    unmarked.save();
+    expect(unmarked.get(TEXT)).toBeUndefined();
   });
 
   it('without a folder remembers nothing', () => {
