@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
  * only when JSON gives the very same values back (no NaN, infinities or -0); a schema verdict is
  * only ever "no problems", so a file with a schema problem is checked, and reported, every time.
  * Rules and positions are unchanged: they run on the values as before. One file per project
- * folder, in the user's cache folder (see userCacheDir), holding the files of the last load; the
+ * folder, in the user's cache folder (see userCacheDir), holding the files of the last load and
+ * earlier entries up to twice the project's file count; the
  * parser's identity (outflow and js-yaml versions, the parsing modules' code) is part of it, and
  * a file that does not read as this format is ignored.
  */
@@ -24,8 +25,12 @@ export interface ParseCache {
   put(text: string, values: readonly unknown[]): void;
   /** Remembers that every document of a remembered file passed the validators `validatorsId`. */
   markValid(text: string, validatorsId: string): void;
-  /** Writes the file when something new was remembered; errors are ignored (the cache is optional). */
-  save(): void;
+  /**
+   * Writes the file when something new was remembered; errors are ignored (the cache is
+   * optional). It keeps this load's files, then earlier entries up to `keep` in all (watch mode
+   * re-reads only the files that changed, and must not drop the others' entries).
+   */
+  save(keep: number): void;
 }
 
 const FORMAT = 2;
@@ -137,10 +142,14 @@ export function openParseCache(dir: string | undefined, root: string): ParseCach
       entry.validBy = validatorsId;
       added = true;
     },
-    save: () => {
+    save: (keep) => {
       if (!added) return;
-      // The files of this load only: entries of edited or removed files are dropped.
-      const files = Object.fromEntries(used);
+      // Oldest first: the most recent earlier entries while there is room, then this load's.
+      const room = Math.max(0, keep - used.size);
+      const earlier = Object.keys(known).filter((key) => !used.has(key) && isEntry(known[key]));
+      const files: Record<string, unknown> = {};
+      for (const key of room === 0 ? [] : earlier.slice(-room)) files[key] = known[key];
+      for (const [key, entry] of used) files[key] = entry;
       const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
       try {
         mkdirSync(dirname(file), { recursive: true });

@@ -136,8 +136,9 @@ export async function loadProjectFrom(
     documents.push(...parsed.documents);
     invalid.push(...parsed.invalid);
   }
-  // Before anything else touches the values (the schema checks above only read them).
-  values.save();
+  // Before anything else touches the values (the schema checks above only read them). Room for
+  // twice the project's files: watch mode re-reads only the changed ones, the others stay.
+  values.save(2 * files.length);
   if (cache !== undefined) for (const path of cache.keys()) if (!seen.has(path)) cache.delete(path);
   const built = buildModel(documents, PROJECT_FILE, invalid);
   diagnostics.push(...built.diagnostics);

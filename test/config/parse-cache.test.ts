@@ -21,7 +21,7 @@ describe('parse cache', () => {
     const cache = openParseCache(dir, '/project');
     expect(cache.get(TEXT)).toBeUndefined();
     cache.put(TEXT, values);
-    cache.save();
+    cache.save(10);
     const again = openParseCache(dir, '/project');
     expect(again.get(TEXT)).toEqual({ values });
     expect(again.get(`${TEXT}# edited\n`)).toBeUndefined();
@@ -34,32 +34,39 @@ describe('parse cache', () => {
     for (const text of ['kind: X\nv: .inf\n', 'kind: X\nv: .nan\n', 'kind: X\nv: -0.0\n']) {
       const cache = openParseCache(dir, '/project');
       cache.put(text, fastValues({ path: 'a.yaml', text })!);
-      cache.save();
+      cache.save(10);
       expect(openParseCache(dir, '/project').get(text)).toBeUndefined();
     }
   });
 
-  it('keeps only the files of the last load', () => {
+  it("keeps this load's files, then the most recent earlier ones up to `keep` entries", () => {
     const dir = fresh();
     const first = openParseCache(dir, '/project');
     first.put('kind: A\n', [{ kind: 'A' }]);
     first.put('kind: B\n', [{ kind: 'B' }]);
-    first.save();
+    first.save(4);
+    // A load that read A from the cache and parsed C, with room for two: B goes.
     const second = openParseCache(dir, '/project');
     expect(second.get('kind: A\n')?.values).toEqual([{ kind: 'A' }]);
     second.put('kind: C\n', [{ kind: 'C' }]);
-    second.save();
+    second.save(2);
     const third = openParseCache(dir, '/project');
     expect(third.get('kind: A\n')?.values).toEqual([{ kind: 'A' }]);
     expect(third.get('kind: B\n')).toBeUndefined();
     expect(third.get('kind: C\n')?.values).toEqual([{ kind: 'C' }]);
+    // Watch mode parses only the changed file (D): with room, the others stay.
+    const watch = openParseCache(dir, '/project');
+    watch.put('kind: D\n', [{ kind: 'D' }]);
+    watch.save(4);
+    const after = openParseCache(dir, '/project');
+    for (const k of ['A', 'C', 'D']) expect(after.get(`kind: ${k}\n`)?.values).toEqual([{ kind: k }]);
   });
 
   it('ignores a corrupt or foreign file, and replaces it on the next write', () => {
     const dir = fresh();
     const seed = openParseCache(dir, '/project');
     seed.put(TEXT, fastValues({ path: 'a.yaml', text: TEXT })!);
-    seed.save();
+    seed.save(10);
     const file = join(dir, 'parsed', readdirSync(join(dir, 'parsed'))[0]!);
     const good = JSON.parse(readFileSync(file, 'utf8'));
     for (const text of [
@@ -78,7 +85,7 @@ describe('parse cache', () => {
       const cache = openParseCache(dir, '/project');
       expect(cache.get(TEXT)).toBeUndefined();
       cache.put(TEXT, fastValues({ path: 'a.yaml', text: TEXT })!);
-      cache.save();
+      cache.save(10);
       expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(good);
     }
   });
@@ -90,21 +97,21 @@ describe('parse cache', () => {
     cache.markValid(TEXT, id); // not remembered yet: nothing to mark
     cache.put(TEXT, [{ kind: 'Project', name: 'p' }]);
     cache.markValid(TEXT, id);
-    cache.save();
+    cache.save(10);
     expect(openParseCache(dir, '/project').get(TEXT)).toEqual({
       values: [{ kind: 'Project', name: 'p' }],
       validBy: id,
     });
     const unmarked = openParseCache(fresh(), '/project');
     unmarked.markValid(TEXT, id);
-    unmarked.save();
+    unmarked.save(10);
     expect(unmarked.get(TEXT)).toBeUndefined();
   });
 
   it('without a folder remembers nothing', () => {
     const cache = openParseCache(undefined, '/project');
     cache.put(TEXT, [{ kind: 'Project' }]);
-    cache.save();
+    cache.save(10);
     expect(cache.get(TEXT)).toBeUndefined();
   });
 
