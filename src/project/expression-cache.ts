@@ -3,7 +3,6 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OUTFLOW_VERSION } from '../cli/version.js';
 import { userCacheDir } from '../config/index.js';
 
 /**
@@ -46,13 +45,17 @@ let checkerIdentity: string | undefined;
 export function expressionCheckerId(): string {
   if (checkerIdentity !== undefined) return checkerIdentity;
   const hash = createHash('sha256');
-  hash.update(`outflow ${OUTFLOW_VERSION}\0node ${process.version}\0`);
+  const here = dirname(fileURLToPath(import.meta.url));
+  const { version } = JSON.parse(readFileSync(join(here, '..', '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  hash.update(`outflow ${version}\0node ${process.version}\0`);
   const require = createRequire(import.meta.url);
   for (const pkg of ['@duckdb/node-api', '@duckdb/node-bindings']) {
     const { version } = require(`${pkg}/package.json`) as { version: string };
     hash.update(`${pkg} ${version}\0`);
   }
-  const engineDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'engine');
+  const engineDir = join(here, '..', 'engine');
   const modules = readdirSync(engineDir)
     .filter((name) => CHECKER_MODULES.test(name))
     .sort();
