@@ -158,6 +158,8 @@ export async function unfinishedSync(
   engine: Engine,
   key: Pick<MembershipKey, 'activation' | 'audience'>,
 ): Promise<FrozenSync | undefined> {
+  // A warehouse that never synced anything has no activation tables (and a read-only plan makes none).
+  if (!(await hasActivationTables(engine))) return undefined;
   const rows = await engine.all(
     `SELECT run_id, segment, header, attributes, batch_size, batch_count, added, removed FROM ${SYNCS} WHERE activation = $1 AND audience = $2 ORDER BY run_id LIMIT 1`,
     [key.activation, key.audience],

@@ -257,6 +257,28 @@ describe('activation syncs to a webhook', () => {
     expect(runs.stdout).toMatch(/newsletter: 5 syncs/);
   });
 
+  it('the plan counts a first sync on a warehouse that never synced anything', {
+    timeout: 60_000,
+  }, async () => {
+    const r = await receiver();
+    const dir = project(r);
+    // No schedule yet: the first apply only ingests.
+    writeFileSync(join(dir, 'flows', 'main.yaml'), flows({}).replace('schedule: {every: 1h}\n', ''));
+    users(dir, 'users-001.csv', [
+      [1, 'FR'],
+      [2, 'DE'],
+      [3, 'US'],
+    ]);
+    expect((await apply(dir, 0)).exitCode).toBe(0);
+    expect(r.requests).toHaveLength(0);
+    writeFileSync(join(dir, 'flows', 'main.yaml'), flows({}));
+    const plan = await cli(dir, ['plan', '--now', at(1)]);
+    expect(plan.exitCode, plan.stdout + plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(
+      /sync eu_customers → segment eu_customers: \+2 −0 in 1 batch, 2 members after/,
+    );
+  });
+
   it('add: members are only ever added; a member who leaves stays in the segment', {
     timeout: 120_000,
   }, async () => {
