@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { PROJECT_FILE } from '../config/index.js';
 import { OutflowError } from '../diagnostics/index.js';
 import type { Model, ResourceNode } from '../model/index.js';
@@ -78,6 +78,8 @@ export function modelStateLocation(
  */
 export function readProjectConfig(root: string): Project | undefined {
   try {
+    // Loaded here only: most commands read outflow.yaml through the config loader and its cache.
+    const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
     const value = parse(readFileSync(join(root, PROJECT_FILE), 'utf8'), { maxAliasCount: 10 }) as unknown;
     return typeof value === 'object' && value !== null ? (value as Project) : undefined;
   } catch {

@@ -1,12 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import type { StateDocument } from './types.js';
-
-// ajv-formats is CommonJS; under NodeNext its default export arrives as `.default`.
-const addFormats = addFormatsModule.default;
 
 // The same relative path works from src/state/ (tests) and dist/state/ (the published build).
 const SCHEMA_URL = new URL('../../schemas/state.schema.json', import.meta.url);
@@ -27,6 +23,10 @@ function validator(): ValidateFunction<StateDocument> {
     compiled = mod.default ?? mod;
   }
   if (compiled === undefined) {
+    // Only code running from src/ gets here: ajv is loaded for it alone, never on a plan's path.
+    const require = createRequire(import.meta.url);
+    const { Ajv2020 } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+    const addFormats = (require('ajv-formats') as { default: typeof import('ajv-formats').default }).default;
     const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as Record<string, unknown>;
     const ajv = new Ajv2020({ allErrors: true, strict: true });
     addFormats(ajv);
