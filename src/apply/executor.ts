@@ -112,25 +112,10 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
       input.progress.transfer({ item, direction, file, bytes, total, ms: now - started.get(file)! });
     };
   };
-  // One destination per connection for the whole apply (sftp sessions, sockets), closed at the end.
-  const destinations = new Map<string, Promise<Destination>>();
-  const openedDestination = (conn: ResourceNode<'Connection'>): Promise<Destination> => {
-    let d = destinations.get(conn.name);
-    if (d === undefined) {
-      d = deps.destination(conn);
-      destinations.set(conn.name, d);
-    }
-    return d;
-  };
-  const webhooks = new Map<string, Promise<WebhookSender>>();
-  const openedWebhook = (conn: ResourceNode<'Connection'>): Promise<WebhookSender> => {
-    let w = webhooks.get(conn.name);
-    if (w === undefined) {
-      w = deps.webhook(conn);
-      webhooks.set(conn.name, w);
-    }
-    return w;
-  };
+  // One destination and one webhook client per connection for the whole apply (sftp sessions,
+  // sockets, an OAuth2 token), closed at the end.
+  const destinations = oncePerConnection((conn) => deps.destination(conn));
+  const webhooks = oncePerConnection((conn) => deps.webhook(conn));
   const ctx: StepContext = {
     input,
     layout,
@@ -138,8 +123,8 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
     engine: getEngine,
     data,
     record,
-    destination: openedDestination,
-    webhook: openedWebhook,
+    destination: destinations.open,
+    webhook: webhooks.open,
     transferReporter,
   };
 
@@ -243,8 +228,8 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
     return firstError === undefined ? { items } : { items, error: firstError };
   } finally {
     await engine?.close();
-    for (const d of destinations.values()) await d.then((x) => x.close()).catch(() => undefined);
-    for (const w of webhooks.values()) await w.then((x) => x.close()).catch(() => undefined);
+    await destinations.closeAll();
+    await webhooks.closeAll();
   }
 }
 
@@ -254,4 +239,24 @@ function becameUpsert(before: unknown, after: unknown): boolean {
   const a = after as { writeMode?: string; schema?: { personIdentifier?: string } } | undefined;
   if (a?.writeMode !== 'upsert' || a.schema?.personIdentifier === undefined) return false;
   return b?.writeMode !== 'upsert' || b.schema?.personIdentifier !== a.schema.personIdentifier;
+}
+
+/** `open(connection)` at most once per connection name; `closeAll` closes what was opened. */
+function oncePerConnection<T extends { close(): Promise<void> }>(
+  open: (connection: ResourceNode<'Connection'>) => Promise<T>,
+): { open(connection: ResourceNode<'Connection'>): Promise<T>; closeAll(): Promise<void> } {
+  const opened = new Map<string, Promise<T>>();
+  return {
+    open: (connection) => {
+      let p = opened.get(connection.name);
+      if (p === undefined) {
+        p = open(connection);
+        opened.set(connection.name, p);
+      }
+      return p;
+    },
+    closeAll: async () => {
+      for (const p of opened.values()) await p.then((x) => x.close()).catch(() => undefined);
+    },
+  };
 }
