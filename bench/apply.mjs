@@ -19,6 +19,7 @@ import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { issueEventsFlow } from './events-flow.mjs';
 
 const here = import.meta.dirname;
 const bin = join(here, '..', 'bin', 'outflow.js');
@@ -59,28 +60,7 @@ async function generate(dir) {
 }
 
 const json = (o) => JSON.stringify(o, null, 1); // JSON is YAML
-const eventsFlow = (format) => ({
-  kind: 'Dataflow',
-  name: 'events',
-  entity: 'event',
-  source: { type: 'streamFile', path: `data/events/*.${format}` },
-  schema: {
-    name: 'events',
-    personIdentifier: 'userid',
-    eventName: 'event',
-    eventTime: 'ts',
-    columns: [
-      { name: 'id', type: 'bigint', mandatory: true },
-      { name: 'userid', type: 'integer', from: 'user_id', mandatory: true },
-      { name: 'event', type: 'string', mandatory: true },
-      { name: 'ts', type: 'timestamp', mandatory: true },
-      { name: 'category', type: 'string' },
-      { name: 'price', type: 'double' },
-      { name: 'email', type: 'string' },
-    ],
-  },
-  writeMode: 'append',
-});
+const eventsFlow = (format) => issueEventsFlow(`data/events/*.${format}`);
 const usersFlow = {
   kind: 'Dataflow',
   name: 'users',
