@@ -76,21 +76,28 @@ export async function runActivationSync(ctx: StepContext, a: ActivationSyncActio
       const limit = pLimit(concurrency);
       const inFlight = new Set<Promise<void>>();
       let failure: { error: unknown } | undefined;
+      if (journal === undefined) {
+        // A draft sends nothing: it shows the first batch.
+        if (sync.batchCount > 0) {
+          const first = (await batchLists(engine, sync, 1, 1, attributes)).get(1) ?? {
+            added: '',
+            removed: '',
+          };
+          const body = batchBody(header, 1, sync.batchCount, first);
+          lines.push(
+            `  would POST ${sender.describe()} ${inBatches(sync.batchCount)}; batch 1: ${body.length > DRAFT_PREVIEW_CHARS ? `${body.slice(0, DRAFT_PREVIEW_CHARS)}…` : body}`,
+          );
+        }
+        return summary;
+      }
       let next = sync.batchCount > 0 ? read(1) : undefined;
       for (let from = 1; from <= sync.batchCount && failure === undefined; from += perRead) {
         const lists = await next!;
         const to = Math.min(sync.batchCount, from + perRead - 1);
         next = to < sync.batchCount ? read(to + 1) : undefined;
         for (let i = from; i <= to && failure === undefined; i++) {
-          if (journal?.accepted.has(i) === true) continue;
+          if (journal.accepted.has(i)) continue;
           const body = batchBody(header, i, sync.batchCount, lists.get(i) ?? { added: '', removed: '' });
-          if (journal === undefined) {
-            if (i === 1)
-              lines.push(
-                `  would POST ${sender.describe()} ${inBatches(sync.batchCount)}; batch 1: ${body.length > DRAFT_PREVIEW_CHARS ? `${body.slice(0, DRAFT_PREVIEW_CHARS)}…` : body}`,
-              );
-            continue;
-          }
           const sent = limit(async () => {
             if (failure !== undefined) return;
             await sender.send({ id: webhookId(sync.runId, i), body, label: `${i}/${sync.batchCount}` });
@@ -117,7 +124,6 @@ export async function runActivationSync(ctx: StepContext, a: ActivationSyncActio
     } finally {
       journal?.close();
     }
-    if (journal === undefined) return summary;
     await finishSync(engine, { activation: name, audience }, sync);
     journal.remove();
     summary.members = await segmentSize(engine, { activation: name, audience, segment: sync.segment });
