@@ -35,10 +35,11 @@ afterAll(async () => {
 const csvBuyers = (t: string) => t.replace('format: parquet\ncompression: zstd', 'format: csv');
 
 /** A fresh checkout of the `outflow init` project with its state (and warehouse) in azurite under `ci/<prefix>`. */
-function checkout(prefix: string): string {
+function checkout(prefix: string, extra: Record<string, (t: string) => string> = {}): string {
   return makeProject('outflow-segments-', {
     name: 'shared',
     edit: {
+      ...extra,
       'outflow.yaml': (t) => `${t}state:\n  backend: azure\n  connection: state_store\n  prefix: ${prefix}\n`,
       'flows/connections.yaml': (t) =>
         `${t}---\nkind: Connection\nname: state_store\ntype: azure\ncontainer: state\nprefix: ci\nconnectionString: \${env:STATE_CONNECTION}\n`,
@@ -46,6 +47,11 @@ function checkout(prefix: string): string {
     },
   });
 }
+
+/** users as an overwrite dataflow: each ingest replaces it with all its current files. */
+const overwriteUsers = {
+  'flows/dataflows.yaml': (t: string) => t.replace('writeMode: upsert', 'writeMode: overwrite'),
+};
 
 /** The same project with local state: the one-machine reference. */
 function localProject(): string {
@@ -283,5 +289,37 @@ describe('warehouse segments: the warehouse travels with remote state', () => {
     expect(ranC.stdout).toContain('rebuilt from 4 segments');
     expect(eventRows(a, b, c)).toEqual(ref.events);
     expect(latestBuyers(c)).toEqual(ref.buyersAtLater2);
+  });
+
+  it('an overwrite dataflow starts a new generation per ingest; the state lists only the current one', {
+    timeout: 120_000,
+  }, async () => {
+    const prefix = 'overwrite';
+    const ref = makeProject('outflow-segments-ref-', {
+      name: 'shared',
+      edit: { 'flows/exports.yaml': csvBuyers, ...overwriteUsers },
+    });
+    expect((await outflow(ref, ['apply', '--auto-approve', '--now', T0])).exitCode).toBe(0);
+    deliverSecond(ref);
+    expect((await outflow(ref, ['run', '--due', '--now', LATER])).exitCode).toBe(0);
+    deliverThird(ref);
+    expect((await outflow(ref, ['run', '--due', '--now', LATER2])).exitCode).toBe(0);
+
+    const a = checkout(prefix, overwriteUsers);
+    expect((await outflow(a, ['apply', '--auto-approve', '--now', T0])).exitCode).toBe(0);
+    const b = checkout(prefix, overwriteUsers);
+    deliverSecond(b);
+    const ranB = await outflow(b, ['run', '--due', '--now', LATER]);
+    expect(ranB.exitCode, ranB.stderr).toBe(0);
+    const users = (await stateAt(prefix)).resources['Dataflow/users']!.data!.segments!;
+    expect(users.generation).toBe(2);
+    expect(users.objects.map((o) => o.key)).toEqual([expect.stringMatching(/^warehouse\/users\/g2\//)]);
+    // A fresh runner rebuilds users from generation 2 alone.
+    const c = checkout(prefix, overwriteUsers);
+    deliverThird(c);
+    const ranC = await outflow(c, ['run', '--due', '--now', LATER2]);
+    expect(ranC.exitCode, ranC.stderr).toBe(0);
+    expect(latestBuyers(c)).toEqual(latestBuyers(ref));
+    expect(eventRows(a, b, c)).toEqual(eventRows(ref));
   });
 });
