@@ -54,6 +54,11 @@ export interface ApplyInput {
   version: string;
   /** Every stream file currently matching each dataflow (overwrite re-reads them all). */
   streamFiles: Record<string, StreamFile[]>;
+  /**
+   * Remote state backends: where the warehouse segments go (the state's Connection and prefix);
+   * each ingest uploads its rows there before the state records it. undefined: local state.
+   */
+  segments?: { connection: ResourceNode<'Connection'>; prefix: string } | undefined;
   /** --draft: read at most this many rows per dataflow. */
   sampleRows?: number | undefined;
   progress: ApplyProgress;

@@ -1,6 +1,10 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import type { IngestAction } from '../plan/index.js';
+import type { ResourceData, WarehouseSegments } from '../state/index.js';
+import { crashPoint } from '../testing/index.js';
 import { nameOf, plural, type StepContext } from './step-context.js';
 
 /**
@@ -50,6 +54,11 @@ export async function runIngest(ctx: StepContext, a: IngestAction): Promise<stri
             firstSeq,
             rejectDir: ctx.layout.rejectDir(flow.name),
           });
+    // Remote state: the new rows travel as a segment, uploaded before the state records the ingest.
+    const segments =
+      fresh.length === 0 || ctx.input.segments === undefined || ctx.input.backend === undefined
+        ? undefined
+        : await uploadSegment(ctx, flow.name, d, overwrite, firstSeq, res.lastSeq);
     const at = ctx.input.now.toISOString();
     const perFile = new Map(res.perFile.map((p) => [p.path, p]));
     const source = flow.config.source.connection;
@@ -61,6 +70,7 @@ export async function runIngest(ctx: StepContext, a: IngestAction): Promise<stri
       ...(source === undefined || ctx.input.backend === undefined
         ? {}
         : { connection: { address: `Connection/${source}`, at: ctx.clock().toISOString() } }),
+      ...(segments === undefined ? {} : { segments }),
       files: files.map((f) => {
         const p = perFile.get(f.path);
         return {
@@ -85,4 +95,67 @@ export async function runIngest(ctx: StepContext, a: IngestAction): Promise<stri
   } finally {
     await rm(downloads, { recursive: true, force: true });
   }
+}
+
+/** The object key of a segment below the state prefix, as the state records it. */
+export function segmentKey(flow: string, generation: number, seqFrom: number, seqTo: number): string {
+  return `warehouse/${flow}/g${generation}/${seqFrom}-${seqTo}.parquet`;
+}
+
+/** The key on the state's connection of a key relative to the state prefix. */
+export function segmentObjectKey(statePrefix: string, key: string): string {
+  const p = statePrefix.replace(/^\/+|\/+$/g, '');
+  return p === '' ? key : `${p}/${key}`;
+}
+
+/**
+ * Writes the rows this ingest committed (`_seq` firstSeq..lastSeq) as one Parquet object, uploads
+ * it through the state's connection and marks it loaded in this warehouse; returns the dataflow's
+ * segments for the state to record. `overwrite` starts a new generation. A dataflow whose earlier
+ * rows were never written as segments (ingested before its state was remote) gets them all in
+ * this first segment. No rows: no object.
+ */
+async function uploadSegment(
+  ctx: StepContext,
+  flow: string,
+  d: ResourceData,
+  overwrite: boolean,
+  firstSeq: number,
+  lastSeq: number,
+): Promise<WarehouseSegments> {
+  const target = ctx.input.segments!;
+  const generation = overwrite ? (d.segments?.generation ?? 0) + 1 : (d.segments?.generation ?? 1);
+  const earlier = overwrite ? [] : (d.segments?.objects ?? []);
+  const seqFrom = overwrite || d.segments !== undefined ? firstSeq : 1;
+  if (lastSeq < seqFrom) return { generation, objects: earlier };
+  const engine = await ctx.engine();
+  const { writeSegmentFile, markSegmentLoaded } = await import('../engine/segments.js');
+  const dir = join(ctx.layout.stagingDir, 'segments', flow);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  try {
+    const local = join(dir, `${seqFrom}-${lastSeq}.parquet`);
+    const rows = await writeSegmentFile(engine, flow, seqFrom, lastSeq, local);
+    if (rows === 0) return { generation, objects: earlier };
+    const key = segmentKey(flow, generation, seqFrom, lastSeq);
+    const { size } = await stat(local);
+    const sha256 = await fileSha256(local);
+    const destination = await ctx.destination(target.connection);
+    const report = ctx.transferReporter(`ingest Dataflow/${flow}`, 'up');
+    await destination.put(segmentObjectKey(target.prefix, key), local, (sent) => report(key, sent, size));
+    await markSegmentLoaded(engine, { dataflow: flow, key, sha256 }, { replaceAll: overwrite });
+    crashPoint('segment.uploaded');
+    return {
+      generation,
+      objects: [...earlier, { key, rows, bytes: size, sha256, seqFrom, seqTo: lastSeq }],
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function fileSha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }

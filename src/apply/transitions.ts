@@ -10,6 +10,7 @@ import type {
   ScheduleAnchor,
   StateDocument,
   SyncMark,
+  WarehouseSegments,
 } from '../state/index.js';
 
 /** How many runs a resource keeps in state (oldest dropped first). */
@@ -28,6 +29,8 @@ export type ApplyEvent =
       overwrite: boolean;
       /** The Connection the files were read from (`Connection/name`), now known to be reachable, at `at`. */
       connection?: { address: string; at: string };
+      /** Remote backends: the dataflow's warehouse segments after this ingest (uploaded already). */
+      segments?: WarehouseSegments;
     }
   /** An export run is about to publish: a crash from here on is retried with the same run. */
   | { type: 'runPending'; address: string; pending: PendingRun }
@@ -68,6 +71,7 @@ export function transition(state: StateDocument, event: ApplyEvent): StateDocume
         ...d,
         ingestedFiles: event.overwrite ? event.files : [...(d.ingestedFiles ?? []), ...event.files],
         ingestSeq: Math.max(d.ingestSeq ?? 0, event.lastSeq),
+        ...(event.segments === undefined ? {} : { segments: event.segments }),
       }));
       return event.connection === undefined
         ? ingested

@@ -1,11 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { type ApplyDeps, engineDirectories } from '../apply/index.js';
-import { openDestination } from '../destinations/index.js';
+import { type Destination, openDestination } from '../destinations/index.js';
 import type { Engine } from '../engine/index.js';
-import type { Model } from '../model/index.js';
+import type { Model, ResourceNode } from '../model/index.js';
 import { openWarehouse, projectLayout } from '../project/layout.js';
-import { checkWarehouseBelongsToState } from '../project/warehouse-lineage.js';
 import type { StateDocument } from '../state/index.js';
 
 /**
@@ -48,23 +47,60 @@ export function projectApplyDeps(
 }
 
 /**
- * With remote state, refuses to go on when this machine's warehouse is not the one the state's
- * data lives in (see checkWarehouseBelongsToState); records the lineage otherwise. Local state:
- * nothing to check, the warehouse sits beside it.
+ * With remote state, brings this machine's warehouse in line with the state from the warehouse
+ * segments the state lists (see refreshRemoteWarehouse): a fresh runner rebuilds it, a restored
+ * cache loads what it lacks, a cache that disagrees is refreshed. Local state: nothing to do, the
+ * warehouse sits beside it. Returns a line saying what was loaded, or undefined.
  */
 export async function guardWarehouse(
   root: string,
   model: Model,
   state: StateDocument,
   location: { remote: boolean; statePath: string },
-): Promise<void> {
-  if (!location.remote) return;
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<string | undefined> {
+  const target = segmentTarget(model);
+  if (!location.remote || target === undefined) return undefined;
   const layout = projectLayout(root, model.project?.config);
-  await checkWarehouseBelongsToState(
-    layout.warehouse,
-    relative(root, layout.warehouse),
-    state,
-    location.statePath,
-    () => openProjectEngine(root, model),
-  );
+  const { refreshRemoteWarehouse } = await import('../project/warehouse-rebuild.js');
+  const { segmentObjectKey } = await import('../apply/ingest-step.js');
+  let destination: Destination | undefined;
+  try {
+    const flows = new Map([...model.resources.Dataflow.values()].map((f) => [f.name, f.config]));
+    const refresh = await refreshRemoteWarehouse({
+      warehouse: layout.warehouse,
+      shownWarehouse: relative(root, layout.warehouse),
+      state,
+      stateShown: location.statePath,
+      flows,
+      open: () => openProjectEngine(root, model),
+      stagingDir: layout.stagingDir,
+      download: async (key, file) => {
+        destination ??= await openDestination(target.connection, { root, env });
+        await destination.download(segmentObjectKey(target.prefix, key), file);
+      },
+    });
+    if (refresh.loaded === 0 && refresh.rebuilt.length === 0 && refresh.discarded === 0) return undefined;
+    const parts = [
+      `${refresh.created ? 'rebuilt' : 'brought up to date'} from ${refresh.loaded} segment${refresh.loaded === 1 ? '' : 's'} (${refresh.bytes} bytes)`,
+      ...(refresh.rebuilt.length > 0 && !refresh.created
+        ? [`refreshed ${refresh.rebuilt.join(', ')} (it disagreed with the state)`]
+        : []),
+      ...(refresh.discarded > 0 ? [`removed ${refresh.discarded} rows the state does not record`] : []),
+    ];
+    return `warehouse ${relative(root, layout.warehouse)}: ${parts.join('; ')}`;
+  } finally {
+    await destination?.close();
+  }
+}
+
+/** Remote state: the Connection and prefix warehouse segments go to (undefined for local state). */
+export function segmentTarget(
+  model: Model,
+): { connection: ResourceNode<'Connection'>; prefix: string } | undefined {
+  const state = model.project?.config.state;
+  if (state === undefined || state.backend === 'local' || state.connection === undefined) return undefined;
+  const connection = model.resources.Connection.get(state.connection);
+  if (connection === undefined || state.prefix === undefined) return undefined;
+  return { connection, prefix: state.prefix };
 }

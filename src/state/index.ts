@@ -29,6 +29,8 @@ export type {
   StateBackend,
   StateDocument,
   SyncMark,
+  WarehouseSegment,
+  WarehouseSegments,
   Watermark,
 } from './types.js';
 export { checkStateDocument } from './validate.js';

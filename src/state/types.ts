@@ -33,6 +33,8 @@ export interface ResourceData {
   ingestedFiles?: IngestedFile[];
   /** Dataflows: the last ingestion sequence number handed out. */
   ingestSeq?: number;
+  /** Dataflows under a remote state backend: the warehouse segments (Parquet objects) holding its rows. */
+  segments?: WarehouseSegments;
   /** Exports: the last ingestion sequence number delivered by a successful run. */
   watermark?: Watermark;
   /** Exports and activations: recent runs and syncs (succeeded, failed, skipped), oldest first. */
@@ -64,6 +66,24 @@ export interface IngestedFile {
   ingestedAt: string;
   rows: number;
   rejected: number;
+  seqFrom: number;
+  seqTo: number;
+}
+
+/** A dataflow's rows as immutable Parquet objects below the state prefix (remote backends). */
+export interface WarehouseSegments {
+  /** The current generation (`g<n>` in keys); an overwrite ingest starts a new one. */
+  generation: number;
+  /** The current generation's segments, in `_seq` order. */
+  objects: WarehouseSegment[];
+}
+
+export interface WarehouseSegment {
+  /** Relative to the state prefix: `warehouse/<dataflow>/g<generation>/<seqFrom>-<seqTo>.parquet`. */
+  key: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
   seqFrom: number;
   seqTo: number;
 }

@@ -17,6 +17,8 @@ export const CRASH_POINTS = [
   'ingest.before-commit',
   /** An ingest is committed in the warehouse, not yet recorded in state. */
   'ingest.committed',
+  /** Remote state: an ingest's warehouse segment is uploaded (and marked loaded), the ingest not yet recorded in state. */
+  'segment.uploaded',
   /** An export run is recorded as pending in state, nothing of it published yet. */
   'export.pending-saved',
   /** Half of a data file's bytes are sent to the store (an upload interrupted half-way). */

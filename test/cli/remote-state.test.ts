@@ -112,23 +112,11 @@ describe('remote state on azurite, through the outflow binary', () => {
     for (const dir of dirs) expect(existsSync(join(dir, '.outflow', 'state.json'))).toBe(false);
     expect(readFileSync(join(dirs[winner]!, '.outflow', 'warehouse.duckdb')).length).toBeGreaterThan(0);
 
-    // The loser's checkout has no warehouse while the state records ingested data: run refuses.
-    const refused = await outflow(dirs[loser]!, ['run', '--due', '--now', LATER]);
-    expect(refused.exitCode).toBe(1);
-    expect(refused.stderr).toContain('error[warehouse-not-here]');
-    expect(refused.stderr).toContain('.outflow/warehouse.duckdb does not exist');
-    expect(refused.stderr).toContain('does not travel with remote state yet');
-    expect(refused.stderr).not.toContain('    at ');
-    expect((await store.read())!.serial).toBe(state.serial);
-
-    // With the winner's .outflow/ restored (a CI cache), the same checkout runs what is due.
-    mkdirSync(join(dirs[loser]!, '.outflow'), { recursive: true });
-    copyFileSync(
-      join(dirs[winner]!, '.outflow', 'warehouse.duckdb'),
-      join(dirs[loser]!, '.outflow', 'warehouse.duckdb'),
-    );
+    // The loser's checkout has no warehouse: it is rebuilt from the segments the state lists
+    // (issue 12 part B), and the checkout runs what is due.
     const ran = await outflow(dirs[loser]!, ['run', '--due', '--now', LATER]);
     expect(ran.exitCode, ran.stderr).toBe(0);
+    expect(ran.stdout).toContain('warehouse .outflow/warehouse.duckdb: rebuilt from 2 segments');
     const after = (await store.read())!;
     expect(after.lineage).toBe(state.lineage);
     expect(after.serial).toBeGreaterThan(state.serial);
@@ -182,7 +170,9 @@ describe('remote state on azurite, through the outflow binary', () => {
     expect(await store.readLock()).toBeUndefined();
   });
 
-  it('refuses a warehouse of another lineage', { timeout: 120_000 }, async () => {
+  it('rebuilds a warehouse of another lineage; refuses when the state records data no segment carries', {
+    timeout: 120_000,
+  }, async () => {
     const shared = `shared-${++prefixes}`;
     const first = checkout(shared);
     expect((await outflow(first, ['apply', '--auto-approve', '--now', T0])).exitCode).toBe(0);
@@ -196,10 +186,26 @@ describe('remote state on azurite, through the outflow binary', () => {
         `prefix: ${shared}`,
       ),
     );
-    const refused = await outflow(other, ['run', '--due', '--now', LATER]);
+    const rebuilt = await outflow(other, ['run', '--due', '--now', LATER]);
+    expect(rebuilt.exitCode, rebuilt.stderr).toBe(0);
+    expect(rebuilt.stdout).toContain('warehouse .outflow/warehouse.duckdb: rebuilt from 2 segments');
+
+    // A state whose events were ingested before it was remote (no segments): nothing can rebuild them.
+    const store = await storeAt(shared);
+    const state = (await store.read())!;
+    const { segments: _gone, ...data } = state.resources['Dataflow/events']!.data!;
+    state.resources['Dataflow/events']!.data = data;
+    await store.write({ ...state, serial: state.serial + 1 });
+    const fresh = checkout(shared);
+    const refused = await outflow(fresh, ['run', '--due', '--now', '2026-11-17T05:00:00Z']);
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toContain('error[warehouse-not-here]');
-    expect(refused.stderr).toMatch(/belongs to another state \(lineage [0-9a-f-]{36}\)/);
+    expect(refused.stderr).toContain('.outflow/warehouse.duckdb does not exist');
+    expect(refused.stderr).toContain('the rows of Dataflow/events, ingested before its state was remote');
+    expect(refused.stderr).toContain('hint: warehouse segments carry ingested rows only');
+    expect(refused.stderr).not.toContain('    at ');
+    expect((await store.read())!.serial).toBe(state.serial + 1);
+    expect(await store.readLock()).toBeUndefined();
   });
 
   it('state unlock breaks a stale remote lock only with --force, and says whose it was', {

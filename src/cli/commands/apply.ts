@@ -9,7 +9,7 @@ import { emptyState, type StateLock } from '../../state/index.js';
 import { applyReport } from '../apply-report.js';
 import type { CommandContext } from '../context.js';
 import { loadCheckedProject } from '../load-checked-project.js';
-import { guardWarehouse, projectApplyDeps } from '../open-project-engine.js';
+import { guardWarehouse, projectApplyDeps, segmentTarget } from '../open-project-engine.js';
 import { createProgress } from '../progress.js';
 import { loadSavedPlan } from '../saved-plan.js';
 import { modelStateLocation } from '../state-location.js';
@@ -90,7 +90,10 @@ export async function applyCommand(
       return 1;
     }
     const startState = state ?? emptyState(now, OUTFLOW_VERSION);
-    if (loc !== undefined) await guardWarehouse(root, model, startState, loc);
+    if (loc !== undefined) {
+      const refreshed = await guardWarehouse(root, model, startState, loc, ctx.env);
+      if (refreshed !== undefined) ctx.output.out(refreshed);
+    }
     const result = await applyPlan(
       {
         root,
@@ -98,6 +101,7 @@ export async function applyCommand(
         plan,
         state: startState,
         backend: loc?.store,
+        segments: loc?.remote === true ? segmentTarget(model) : undefined,
         now,
         version: OUTFLOW_VERSION,
         streamFiles: observed.streamFiles ?? {},

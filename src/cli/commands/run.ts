@@ -20,7 +20,7 @@ import type { StateDocument } from '../../state/index.js';
 import { applyReport } from '../apply-report.js';
 import type { CommandContext } from '../context.js';
 import { loadCheckedProject } from '../load-checked-project.js';
-import { guardWarehouse, projectApplyDeps } from '../open-project-engine.js';
+import { guardWarehouse, projectApplyDeps, segmentTarget } from '../open-project-engine.js';
 import { createProgress } from '../progress.js';
 import { modelStateLocation } from '../state-location.js';
 import { observeStreamFiles, withSkippedStreamFiles } from '../stream-files.js';
@@ -95,7 +95,8 @@ export async function runCommand(ctx: CommandContext, names: string[], options: 
       ctx.output.out(due ? 'Nothing due.' : 'Nothing to run.');
       return 0;
     }
-    await guardWarehouse(root, model, state, loc);
+    const refreshed = await guardWarehouse(root, model, state, loc, ctx.env);
+    if (refreshed !== undefined) ctx.output.out(refreshed);
     for (const a of chosen) ctx.output.out(`→ ${label(a)}: ${reasonText(a.reason)}`);
     const runPlan: Plan = {
       ...plan,
@@ -110,6 +111,7 @@ export async function runCommand(ctx: CommandContext, names: string[], options: 
         plan: runPlan,
         state,
         backend: loc.store,
+        segments: loc.remote ? segmentTarget(model) : undefined,
         now,
         version: OUTFLOW_VERSION,
         streamFiles: observed.streamFiles ?? {},

@@ -38,6 +38,19 @@ export function maximalState(): StateDocument {
         },
       ],
       ingestSeq: 11,
+      segments: {
+        generation: 1,
+        objects: [
+          {
+            key: 'warehouse/events/g1/1-11.parquet',
+            rows: 10,
+            bytes: 2048,
+            sha256: hash('d'),
+            seqFrom: 1,
+            seqTo: 11,
+          },
+        ],
+      },
     },
   };
   doc.resources[address('Export', 'buyers_daily')] = {

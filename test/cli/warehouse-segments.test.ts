@@ -1,0 +1,325 @@
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleEventsNdjson } from '../../src/cli/init-template.js';
+import { openConditionalObjects } from '../../src/destinations/conditional.js';
+import type { PublicationManifest } from '../../src/destinations/index.js';
+import { openDestination } from '../../src/destinations/index.js';
+import type { ResourceNode } from '../../src/model/index.js';
+import type { StateDocument } from '../../src/state/index.js';
+import { RemoteStateStore } from '../../src/state/remote-store.js';
+import { makeProject } from '../support/project.js';
+import { localPublishedFiles } from '../support/published.js';
+import { AZURITE_KEY, type AzuriteServer, startAzurite } from '../support/servers/azure.js';
+
+// Issue 12 part B: the warehouse travels with remote state as Parquet segments below the state
+// prefix. Fresh project folders stand for fresh CI runners (no .outflow/); each one runs the real
+// binary against azurite. What they publish together must equal one machine's run, row for row.
+// Built binary: npm test builds it first.
+const bin = join(import.meta.dirname, '..', '..', 'bin', 'outflow.js');
+const T0 = '2026-11-16T00:00:00Z';
+const LATER = '2026-11-16T05:00:00Z';
+const LATER2 = '2026-11-17T05:00:00Z';
+let azure: AzuriteServer;
+
+beforeAll(async () => {
+  azure = await startAzurite(['state']);
+}, 120_000);
+
+afterAll(async () => {
+  await azure?.stop();
+});
+
+// buyers_daily as CSV, so its rows can be compared as text.
+const csvBuyers = (t: string) => t.replace('format: parquet\ncompression: zstd', 'format: csv');
+
+/** A fresh checkout of the `outflow init` project with its state (and warehouse) in azurite under `ci/<prefix>`. */
+function checkout(prefix: string, extra: Record<string, (t: string) => string> = {}): string {
+  return makeProject('outflow-segments-', {
+    name: 'shared',
+    edit: {
+      ...extra,
+      'outflow.yaml': (t) => `${t}state:\n  backend: azure\n  connection: state_store\n  prefix: ${prefix}\n`,
+      'flows/connections.yaml': (t) =>
+        `${t}---\nkind: Connection\nname: state_store\ntype: azure\ncontainer: state\nprefix: ci\nconnectionString: \${env:STATE_CONNECTION}\n`,
+      'flows/exports.yaml': csvBuyers,
+    },
+  });
+}
+
+/** users as an overwrite dataflow: each ingest replaces it with all its current files. */
+const overwriteUsers = {
+  'flows/dataflows.yaml': (t: string) => t.replace('writeMode: upsert', 'writeMode: overwrite'),
+};
+
+/** The same project with local state: the one-machine reference. */
+function localProject(): string {
+  return makeProject('outflow-segments-ref-', { name: 'shared', edit: { 'flows/exports.yaml': csvBuyers } });
+}
+
+const env = () => ({ CI: 'true', NO_COLOR: '1', STATE_CONNECTION: azure.connectionString({}) });
+
+function outflow(dir: string, args: string[], extra: Record<string, string> = {}) {
+  return execa('node', [bin, '-C', dir, ...args], { reject: false, env: { ...env(), ...extra } });
+}
+
+const stateNode = {
+  name: 'state_store',
+  config: { type: 'azure', container: 'state', prefix: 'ci', connectionString: '${env:STATE_CONNECTION}' },
+} as unknown as ResourceNode<'Connection'>;
+
+async function stateAt(prefix: string): Promise<StateDocument> {
+  const store = new RemoteStateStore(
+    'azure',
+    await openConditionalObjects(stateNode, { root: '/', env: env() }),
+    prefix,
+  );
+  return (await store.read())!;
+}
+
+async function objectsUnder(prefix: string): Promise<string[]> {
+  const d = await openDestination(stateNode, { root: '/', env: env() });
+  try {
+    return (await d.list(prefix)).map((o) => o.key);
+  } finally {
+    await d.close();
+  }
+}
+
+/** New events (after T0), late events (old timestamps) and changed users, as a second delivery. */
+function deliverSecond(dir: string): void {
+  writeFileSync(
+    join(dir, 'data/events/events-002.ndjson'),
+    sampleEventsNdjson(300, Date.UTC(2026, 10, 16, 4)),
+  );
+  writeFileSync(join(dir, 'data/events/events-003.ndjson'), sampleEventsNdjson(120, Date.UTC(2026, 9, 1)));
+  const users = readFileSync(join(dir, 'data/users/users-001.csv'), 'utf8').trimEnd().split('\n');
+  const changed = users.slice(1, 6).map((l) => l.replace('@example.com', '@changed.example.com'));
+  writeFileSync(join(dir, 'data/users/users-002.csv'), `${[users[0], ...changed].join('\n')}\n`);
+}
+
+/** A third delivery: more new and late events. */
+function deliverThird(dir: string): void {
+  writeFileSync(
+    join(dir, 'data/events/events-004.ndjson'),
+    sampleEventsNdjson(250, Date.UTC(2026, 10, 17, 4)),
+  );
+  writeFileSync(join(dir, 'data/events/events-005.ndjson'), sampleEventsNdjson(80, Date.UTC(2026, 8, 1)));
+}
+
+/** Every row of every file referenced by an events_out manifest in these folders, sorted. */
+function eventRows(...dirs: string[]): string[] {
+  const rows: string[] = [];
+  for (const dir of dirs)
+    for (const { file, lines } of localPublishedFiles(dir, 'events_out')) {
+      expect(lines.length).toBe(file.rows);
+      rows.push(...lines);
+    }
+  return rows.sort();
+}
+
+/** The rows of the latest buyers_daily run published in these folders (by manifest createdAt). */
+function latestBuyers(...dirs: string[]): string[] {
+  let latest: { dir: string; manifest: PublicationManifest } | undefined;
+  for (const dir of dirs) {
+    const root = join(dir, 'out', 'buyers_daily');
+    if (!existsSync(root)) continue;
+    for (const name of readdirSync(root, { recursive: true }) as string[]) {
+      if (!name.split('/').pop()!.startsWith('_manifest-')) continue;
+      const manifest = JSON.parse(readFileSync(join(root, name), 'utf8')) as PublicationManifest;
+      if (latest === undefined || manifest.window.to > latest.manifest.window.to) latest = { dir, manifest };
+    }
+  }
+  expect(latest).toBeDefined();
+  return latest!.manifest.files
+    .flatMap((f) =>
+      readFileSync(join(latest!.dir, 'out', f.name), 'utf8')
+        .trimEnd()
+        .split('\n')
+        .slice(1),
+    )
+    .sort();
+}
+
+let reference:
+  | { events: string[]; eventsAtLater: string[]; buyersAtLater: string[]; buyersAtLater2: string[] }
+  | undefined;
+
+/** One machine, local state: apply at T0, second delivery, run at LATER, third delivery, run at LATER2. */
+async function referenceRun(): Promise<NonNullable<typeof reference>> {
+  if (reference !== undefined) return reference;
+  const ref = localProject();
+  expect((await outflow(ref, ['apply', '--auto-approve', '--now', T0])).exitCode).toBe(0);
+  deliverSecond(ref);
+  const r1 = await outflow(ref, ['run', '--due', '--now', LATER]);
+  expect(r1.exitCode, r1.stderr).toBe(0);
+  const buyersAtLater = latestBuyers(ref);
+  const eventsAtLater = eventRows(ref);
+  deliverThird(ref);
+  const r2 = await outflow(ref, ['run', '--due', '--now', LATER2]);
+  expect(r2.exitCode, r2.stderr).toBe(0);
+  reference = { events: eventRows(ref), eventsAtLater, buyersAtLater, buyersAtLater2: latestBuyers(ref) };
+  expect(reference.events.length).toBe(400 + 300 + 120 + 250 + 80);
+  return reference;
+}
+
+describe('warehouse segments: the warehouse travels with remote state', () => {
+  it('a fresh runner rebuilds the warehouse from segments, a restored cache tops up; together they publish what one machine does', {
+    timeout: 180_000,
+  }, async () => {
+    const ref = await referenceRun();
+    const prefix = 'travel';
+
+    // Runner A: a fresh checkout applies at T0. Each ingest's rows went up as one segment.
+    const a = checkout(prefix);
+    const applied = await outflow(a, ['apply', '--auto-approve', '--now', T0]);
+    expect(applied.exitCode, applied.stderr).toBe(0);
+    const s1 = await stateAt(prefix);
+    const events1 = s1.resources['Dataflow/events']!.data!.segments!;
+    expect(events1.generation).toBe(1);
+    expect(events1.objects.map((o) => [o.key, o.rows, o.seqFrom, o.seqTo])).toEqual([
+      ['warehouse/events/g1/1-400.parquet', 400, 1, 400],
+    ]);
+    expect(events1.objects[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(s1.resources['Dataflow/users']!.data!.segments!.objects).toHaveLength(1);
+    expect(await objectsUnder(`${prefix}/warehouse/`)).toEqual([
+      `${prefix}/warehouse/events/g1/1-400.parquet`,
+      `${prefix}/warehouse/users/g1/${s1.resources['Dataflow/users']!.data!.segments!.objects[0]!.seqFrom}-${s1.resources['Dataflow/users']!.data!.segments!.objects[0]!.seqTo}.parquet`,
+    ]);
+    const savedA = join(a, '..', `${a.split('/').pop()}-cache`);
+    cpSync(join(a, '.outflow'), savedA, { recursive: true });
+
+    // Runner B: another fresh checkout, no .outflow/, with the second delivery. It rebuilds the
+    // warehouse from the segments, ingests only the new files, runs what is due.
+    const b = checkout(prefix);
+    expect(existsSync(join(b, '.outflow'))).toBe(false);
+    deliverSecond(b);
+    const ranB = await outflow(b, ['run', '--due', '--now', LATER]);
+    expect(ranB.exitCode, ranB.stderr).toBe(0);
+    expect(ranB.stdout).toContain('warehouse .outflow/warehouse.duckdb: rebuilt from 2 segments');
+    expect(ranB.stdout).toContain('export Export/events_out');
+    expect(`${ranB.stdout}${ranB.stderr}`).not.toContain(AZURITE_KEY);
+    const s2 = await stateAt(prefix);
+    const files2 = s2.resources['Dataflow/events']!.data!.ingestedFiles!.map((f) => f.path);
+    expect(files2.sort()).toEqual([
+      'data/events/events-001.ndjson',
+      'data/events/events-002.ndjson',
+      'data/events/events-003.ndjson',
+    ]);
+    expect(s2.resources['Dataflow/events']!.data!.segments!.objects.map((o) => o.key)).toEqual([
+      'warehouse/events/g1/1-400.parquet',
+      'warehouse/events/g1/401-820.parquet',
+    ]);
+    expect(latestBuyers(b)).toEqual(ref.buyersAtLater);
+
+    // Runner A again, its .outflow/ restored from a cache saved after its apply: the warehouse is
+    // behind, and loads only the segments it lacks. Its checkout has the third delivery.
+    const c = checkout(prefix);
+    cpSync(savedA, join(c, '.outflow'), { recursive: true });
+    deliverThird(c);
+    const ranC = await outflow(c, ['run', '--due', '--now', LATER2]);
+    expect(ranC.exitCode, ranC.stderr).toBe(0);
+    expect(ranC.stdout).toContain('warehouse .outflow/warehouse.duckdb: brought up to date from 2 segments');
+    expect(latestBuyers(c)).toEqual(ref.buyersAtLater2);
+
+    // Nothing ingested twice; the union of what the three runners published is the reference.
+    const s3 = await stateAt(prefix);
+    const paths = s3.resources['Dataflow/events']!.data!.ingestedFiles!.map((f) => f.path);
+    expect(new Set(paths).size).toBe(paths.length);
+    expect(paths).toHaveLength(5);
+    expect(eventRows(a, b, c)).toEqual(ref.events);
+  });
+
+  it('a cache that disagrees with the state is refreshed from the segments, never trusted', {
+    timeout: 120_000,
+  }, async () => {
+    const prefix = 'tampered';
+    const a = checkout(prefix);
+    expect((await outflow(a, ['apply', '--auto-approve', '--now', T0])).exitCode).toBe(0);
+    // A warehouse of another state (another prefix) restored into this checkout.
+    const other = checkout('tampered-other');
+    deliverSecond(other);
+    expect((await outflow(other, ['apply', '--auto-approve', '--now', T0])).exitCode).toBe(0);
+    const b = checkout(prefix);
+    cpSync(join(other, '.outflow'), join(b, '.outflow'), { recursive: true });
+    deliverSecond(b);
+    const ran = await outflow(b, ['run', '--due', '--now', LATER]);
+    expect(ran.exitCode, ran.stderr).toBe(0);
+    expect(ran.stdout).toContain('warehouse .outflow/warehouse.duckdb: rebuilt from 2 segments');
+    const ref = await referenceRun();
+    expect(latestBuyers(b)).toEqual(ref.buyersAtLater);
+    expect(eventRows(a, b)).toEqual(ref.eventsAtLater);
+  });
+
+  it('kill -9 after a segment upload, before the state records it: a fresh runner delivers every row exactly once', {
+    timeout: 180_000,
+  }, async () => {
+    const ref = await referenceRun();
+    const prefix = 'crash';
+    const a = checkout(prefix);
+    // The second segment upload of the first apply: users (1), then events (2).
+    const killed = await outflow(a, ['apply', '--auto-approve', '--now', T0], {
+      OUTFLOW_CRASH_AT: 'segment.uploaded:2',
+    });
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
+    expect(killed.stderr.split('\n')).toContain('crash point segment.uploaded#2');
+    const s1 = await stateAt(prefix);
+    expect(s1.resources['Dataflow/events']?.data?.segments).toBeUndefined();
+    // The uploaded object no state lists is there (a sweep is not built yet).
+    expect(await objectsUnder(`${prefix}/warehouse/events/`)).toEqual([
+      `${prefix}/warehouse/events/g1/1-400.parquet`,
+    ]);
+
+    // Another fresh checkout: the dead runner's lock is broken, then apply and run go on.
+    const b = checkout(prefix);
+    const unlock = await outflow(b, ['state', 'unlock']);
+    expect(unlock.exitCode, unlock.stderr).toBe(0);
+    const applied = await outflow(b, ['apply', '--auto-approve', '--now', T0]);
+    expect(applied.exitCode, applied.stderr).toBe(0);
+    expect(applied.stdout).toContain('warehouse .outflow/warehouse.duckdb: rebuilt from 1 segment');
+    deliverSecond(b);
+    expect((await outflow(b, ['run', '--due', '--now', LATER])).exitCode).toBe(0);
+
+    // A third fresh checkout runs the last delivery from the segments alone.
+    const c = checkout(prefix);
+    deliverThird(c);
+    const ranC = await outflow(c, ['run', '--due', '--now', LATER2]);
+    expect(ranC.exitCode, ranC.stderr).toBe(0);
+    expect(ranC.stdout).toContain('rebuilt from 4 segments');
+    expect(eventRows(a, b, c)).toEqual(ref.events);
+    expect(latestBuyers(c)).toEqual(ref.buyersAtLater2);
+  });
+
+  it('an overwrite dataflow starts a new generation per ingest; the state lists only the current one', {
+    timeout: 120_000,
+  }, async () => {
+    const prefix = 'overwrite';
+    const ref = makeProject('outflow-segments-ref-', {
+      name: 'shared',
+      edit: { 'flows/exports.yaml': csvBuyers, ...overwriteUsers },
+    });
+    expect((await outflow(ref, ['apply', '--auto-approve', '--now', T0])).exitCode).toBe(0);
+    deliverSecond(ref);
+    expect((await outflow(ref, ['run', '--due', '--now', LATER])).exitCode).toBe(0);
+    deliverThird(ref);
+    expect((await outflow(ref, ['run', '--due', '--now', LATER2])).exitCode).toBe(0);
+
+    const a = checkout(prefix, overwriteUsers);
+    expect((await outflow(a, ['apply', '--auto-approve', '--now', T0])).exitCode).toBe(0);
+    const b = checkout(prefix, overwriteUsers);
+    deliverSecond(b);
+    const ranB = await outflow(b, ['run', '--due', '--now', LATER]);
+    expect(ranB.exitCode, ranB.stderr).toBe(0);
+    const users = (await stateAt(prefix)).resources['Dataflow/users']!.data!.segments!;
+    expect(users.generation).toBe(2);
+    expect(users.objects.map((o) => o.key)).toEqual([expect.stringMatching(/^warehouse\/users\/g2\//)]);
+    // A fresh runner rebuilds users from generation 2 alone.
+    const c = checkout(prefix, overwriteUsers);
+    deliverThird(c);
+    const ranC = await outflow(c, ['run', '--due', '--now', LATER2]);
+    expect(ranC.exitCode, ranC.stderr).toBe(0);
+    expect(latestBuyers(c)).toEqual(latestBuyers(ref));
+    expect(eventRows(a, b, c)).toEqual(eventRows(ref));
+  });
+});
