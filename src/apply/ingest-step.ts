@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
+import { prefixedKey } from '../destinations/credentials.js';
 import type { IngestAction } from '../plan/index.js';
 import type { ResourceData, WarehouseSegments } from '../state/index.js';
 import { crashPoint } from '../testing/index.js';
@@ -102,12 +101,6 @@ export function segmentKey(flow: string, generation: number, seqFrom: number, se
   return `warehouse/${flow}/g${generation}/${seqFrom}-${seqTo}.parquet`;
 }
 
-/** The key on the state's connection of a key relative to the state prefix. */
-export function segmentObjectKey(statePrefix: string, key: string): string {
-  const p = statePrefix.replace(/^\/+|\/+$/g, '');
-  return p === '' ? key : `${p}/${key}`;
-}
-
 /**
  * Writes the rows this ingest committed (`_seq` firstSeq..lastSeq) as one Parquet object, uploads
  * it through the state's connection and marks it loaded in this warehouse; returns the dataflow's
@@ -130,6 +123,7 @@ async function uploadSegment(
   if (lastSeq < seqFrom) return { generation, objects: earlier };
   const engine = await ctx.engine();
   const { writeSegmentFile, markSegmentLoaded } = await import('../engine/segments.js');
+  const { sha256File } = await import('../engine/export.js');
   const dir = join(ctx.layout.stagingDir, 'segments', flow);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
@@ -139,10 +133,10 @@ async function uploadSegment(
     if (rows === 0) return { generation, objects: earlier };
     const key = segmentKey(flow, generation, seqFrom, lastSeq);
     const { size } = await stat(local);
-    const sha256 = await fileSha256(local);
+    const sha256 = await sha256File(local);
     const destination = await ctx.destination(target.connection);
     const report = ctx.transferReporter(`ingest Dataflow/${flow}`, 'up');
-    await destination.put(segmentObjectKey(target.prefix, key), local, (sent) => report(key, sent, size));
+    await destination.put(prefixedKey(target.prefix, key), local, (sent) => report(key, sent, size));
     await markSegmentLoaded(engine, { dataflow: flow, key, sha256 }, { replaceAll: overwrite });
     crashPoint('segment.uploaded');
     return {
@@ -152,10 +146,4 @@ async function uploadSegment(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-export async function fileSha256(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }

@@ -63,7 +63,7 @@ export async function guardWarehouse(
   if (!location.remote || target === undefined) return undefined;
   const layout = projectLayout(root, model.project?.config);
   const { refreshRemoteWarehouse } = await import('../project/warehouse-rebuild.js');
-  const { segmentObjectKey } = await import('../apply/ingest-step.js');
+  const { prefixedKey } = await import('../destinations/credentials.js');
   let destination: Destination | undefined;
   try {
     const flows = new Map([...model.resources.Dataflow.values()].map((f) => [f.name, f.config]));
@@ -77,7 +77,7 @@ export async function guardWarehouse(
       stagingDir: layout.stagingDir,
       download: async (key, file) => {
         destination ??= await openDestination(target.connection, { root, env });
-        await destination.download(segmentObjectKey(target.prefix, key), file);
+        await destination.download(prefixedKey(target.prefix, key), file);
       },
     });
     if (refresh.loaded === 0 && refresh.rebuilt.length === 0 && refresh.discarded === 0) return undefined;

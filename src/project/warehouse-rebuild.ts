@@ -125,12 +125,12 @@ async function refreshDataflow(
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   try {
-    const { fileSha256 } = await import('../apply/ingest-step.js');
+    const { sha256File } = await import('../engine/export.js');
     const files: { segment: WarehouseSegment; file: string }[] = [];
     for (const [i, segment] of missing.entries()) {
       const file = join(dir, `${i}.parquet`);
       await options.download(segment.key, file);
-      const sha256 = await fileSha256(file);
+      const sha256 = await sha256File(file);
       if (sha256 !== segment.sha256) {
         throw new OutflowError(
           'segment-corrupt',

@@ -2,7 +2,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, realpathSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { fileSha256, segmentKey } from '../../src/apply/ingest-step.js';
+import { segmentKey } from '../../src/apply/ingest-step.js';
+import { sha256File } from '../../src/engine/export.js';
 import { type Engine, ensureDataset, openEngine } from '../../src/engine/index.js';
 import { markSegmentLoaded, writeSegmentFile } from '../../src/engine/segments.js';
 import { refreshRemoteWarehouse } from '../../src/project/warehouse-rebuild.js';
@@ -61,7 +62,7 @@ async function segment(
     const key = segmentKey('people', 1, seqFrom, seqTo);
     mkdirSync(join(bucket, 'warehouse/people/g1'), { recursive: true });
     copyFileSync(file, join(bucket, key));
-    const sha256 = await fileSha256(file);
+    const sha256 = await sha256File(file);
     return { key, rows: n, bytes: 1, sha256, seqFrom, seqTo };
   } finally {
     await engine.close();
