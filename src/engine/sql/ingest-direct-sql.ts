@@ -2,6 +2,7 @@ import type { SqlValue } from '../engine.js';
 import { castFromText, sqlType } from './column-types.js';
 import {
   type CsvOptions,
+  csvReaderSql,
   type DeclaredColumn,
   datasetTable,
   type FileFormat,
@@ -55,17 +56,7 @@ export function fileReaderSql(
   if (format === 'parquet') {
     return { sql: 'read_parquet($1, file_row_number = true)', params, numbered: true };
   }
-  if (format === 'csv') {
-    options.push('all_varchar = true');
-    option('delim', csv?.delimiter);
-    option('header', csv?.header);
-    option('quote', csv?.quote);
-    option('escape', csv?.escape);
-    option('nullstr', csv?.nullString);
-    option('skip', csv?.skipRows);
-    option('compression', fileCompression(file));
-    return { sql: `read_csv($1, ${options.join(', ')})`, params, numbered: false };
-  }
+  if (format === 'csv') return { ...csvReaderSql(file, csv), numbered: false };
   option('format', format === 'json' ? 'array' : 'newline_delimited');
   option('compression', fileCompression(file));
   if (jsonKeys !== undefined) {

@@ -71,6 +71,25 @@ export function fileCompression(file: string): FileCompression | undefined {
   return undefined;
 }
 
+/** `read_csv($1, …)` over `file`: every column as VARCHAR (casting is ours), the dialect as declared. */
+export function csvReaderSql(file: string, csv: CsvOptions | undefined): Sql {
+  const params: SqlValue[] = [file];
+  const options = ['all_varchar = true'];
+  const option = (name: string, value: SqlValue | undefined) => {
+    if (value === undefined) return;
+    params.push(value);
+    options.push(`${name} = $${params.length}`);
+  };
+  option('delim', csv?.delimiter);
+  option('header', csv?.header);
+  option('quote', csv?.quote);
+  option('escape', csv?.escape);
+  option('nullstr', csv?.nullString);
+  option('skip', csv?.skipRows);
+  option('compression', fileCompression(file));
+  return { sql: `read_csv($1, ${options.join(', ')})`, params };
+}
+
 /**
  * CREATE TEMP TABLE with the file's records, every column as VARCHAR so casting is ours. For
  * JSON formats this is the first of two steps: the objects land in JSON_TABLE, and
@@ -78,23 +97,10 @@ export function fileCompression(file: string): FileCompression | undefined {
  */
 export function readFileSql(file: string, format: FileFormat, csv: CsvOptions | undefined): Sql {
   if (format === 'csv') {
-    const params: SqlValue[] = [file];
-    const options = ['all_varchar = true'];
-    const option = (name: string, value: SqlValue | undefined) => {
-      if (value === undefined) return;
-      params.push(value);
-      options.push(`${name} = $${params.length}`);
-    };
-    option('delim', csv?.delimiter);
-    option('header', csv?.header);
-    option('quote', csv?.quote);
-    option('escape', csv?.escape);
-    option('nullstr', csv?.nullString);
-    option('skip', csv?.skipRows);
-    option('compression', fileCompression(file));
+    const reader = csvReaderSql(file, csv);
     return {
-      sql: `CREATE OR REPLACE TEMP TABLE ${quoteIdent(RAW_TABLE)} AS SELECT * FROM read_csv($1, ${options.join(', ')})`,
-      params,
+      sql: `CREATE OR REPLACE TEMP TABLE ${quoteIdent(RAW_TABLE)} AS SELECT * FROM ${reader.sql}`,
+      params: reader.params,
     };
   }
   if (format === 'parquet') {

@@ -1,4 +1,9 @@
-import { createServer as createHttpServer, request } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  request,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createTcpServer, Socket } from 'node:net';
 
 /** A proxy on 127.0.0.1 in front of a real server that misbehaves for its first requests. */
@@ -14,6 +19,19 @@ export interface FlakyProxy {
  * `Retry-After: 0`), the next `reset` ones have their connection destroyed mid-request, the rest
  * are forwarded unchanged (Host header kept, so signatures stay valid).
  */
+/** Passes one request to the server on 127.0.0.1:`targetPort` and its answer back, as is. */
+export function forwardTo(targetPort: number, req: IncomingMessage, res: ServerResponse): void {
+  const upstream = request(
+    { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers },
+    (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    },
+  );
+  upstream.on('error', () => res.destroy());
+  req.pipe(upstream);
+}
+
 export async function flakyHttpProxy(
   targetPort: number,
   faults: { unavailable: number; reset: number },
@@ -33,15 +51,7 @@ export async function flakyHttpProxy(
       return;
     }
     counts.passed++;
-    const upstream = request(
-      { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
+    forwardTo(targetPort, req, res);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const address = server.address();

@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, request } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
+import { forwardTo } from './flaky-proxy.js';
 
 /** A proxy on 127.0.0.1 that holds back the requests a test names until it opens the gate. */
 export interface GatedProxy {
@@ -26,17 +27,7 @@ export async function gatedHttpProxy(
     markHeld = r;
   });
   const server = createServer((req, res) => {
-    const forward = () => {
-      const upstream = request(
-        { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers },
-        (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        },
-      );
-      upstream.on('error', () => res.destroy());
-      req.pipe(upstream);
-    };
+    const forward = () => forwardTo(targetPort, req, res);
     if (opened || !hold(req)) return forward();
     req.pause();
     markHeld();
