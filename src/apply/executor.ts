@@ -100,11 +100,15 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
     engine ??= await deps.openEngine();
     return engine;
   };
+  // Whether `state` is what the store holds now (a refused or failed write leaves it unknown).
+  let stored = true;
   const record = async (event: ApplyEvent) => {
     state = transition(state, event);
     if (input.backend === undefined) return;
     state = nextRevision(state, deps.clock(), input.version);
+    stored = false;
     await input.backend.write(state);
+    stored = true;
   };
   const data = (address: string): ResourceData => state.resources[address]?.data ?? {};
   // Progress of each file sent or received, timed from its first byte by the injected clock.
@@ -230,11 +234,42 @@ export async function applyPlan(input: ApplyInput, deps: ApplyDeps): Promise<App
           await record(event).catch(() => undefined);
       }
     }
+    if (input.segments !== undefined && input.backend !== undefined && stored) {
+      const swept = await sweepUnlisted(input.segments, state, destinations.open, input.progress);
+      if (swept !== undefined) items.push(swept);
+    }
     return firstError === undefined ? { items } : { items, error: firstError };
   } finally {
     await engine?.close();
     await destinations.closeAll();
     await webhooks.closeAll();
+  }
+}
+
+/**
+ * Remote state: removes the warehouse objects the state just committed no longer lists (see
+ * sweepWarehouse). Runs under the lock, after the last state write of the command. A failure
+ * is a warning: the objects are unlisted either way, and the next command sweeps again.
+ */
+async function sweepUnlisted(
+  target: NonNullable<ApplyInput['segments']>,
+  state: StateDocument,
+  open: (connection: ResourceNode<'Connection'>) => Promise<Destination>,
+  progress: ApplyProgress,
+): Promise<ItemResult | undefined> {
+  const { sweepWarehouse } = await import('../project/warehouse-sweep.js');
+  try {
+    const removed = await sweepWarehouse(await open(target.connection), target.prefix, state);
+    if (removed.length === 0) return undefined;
+    const detail = `removed ${removed.length} warehouse object${removed.length === 1 ? '' : 's'} the state no longer lists`;
+    progress.start('sweep warehouse');
+    progress.succeed('sweep warehouse', detail);
+    return { item: 'sweep warehouse', status: 'succeeded', detail };
+  } catch (error) {
+    progress.warn(
+      `sweep warehouse: ${errorMessage(error)} (the objects stay unlisted; the next apply or run tries again)`,
+    );
+    return undefined;
   }
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OutflowError } from '../diagnostics/errors.js';
+import { crashPoint } from '../testing/crash-points.js';
 import { assertMovesForward, parseStateText } from './local-backend.js';
 import type { AcquireLockOptions, StateLock, UnlockResult } from './lock.js';
 import { describeLock, isProcessAlive, type LockInfo, lockOwner, parseLockInfo } from './lock-info.js';
@@ -91,6 +92,7 @@ export class RemoteStateStore implements StateStore {
     if (stored !== undefined) assertMovesForward(this.describe(), this.parse(stored), doc);
     const result = await this.objects.put(key, `${JSON.stringify(doc, null, 2)}\n`, stored?.version);
     if (result === 'conflict') throw this.conflict(undefined);
+    crashPoint('state.remote-written');
     this.seen = result.version;
   }
 
@@ -178,6 +180,7 @@ export class RemoteStateStore implements StateStore {
       released ??= (async () => {
         process.off('SIGINT', onSigint);
         process.off('SIGTERM', onSigterm);
+        crashPoint('lock.releasing');
         const stored = await this.objects.get(key);
         if (stored === undefined) return;
         const parsed = parseLockInfo(stored.text);

@@ -33,6 +33,10 @@ export const CRASH_POINTS = [
   'activation.batch-delivered',
   /** A state write's temp file is written and synced, not yet renamed over the state. */
   'state.before-rename',
+  /** Remote state: the store accepted a new state.json; the command has not gone on. */
+  'state.remote-written',
+  /** Remote state: the command is done and about to remove its lock. */
+  'lock.releasing',
 ] as const;
 
 export type CrashPoint = (typeof CRASH_POINTS)[number];

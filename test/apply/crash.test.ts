@@ -90,12 +90,14 @@ describe('apply survives kill -9 at any point', () => {
     const named = new Set(KILL_POINTS.map((p) => p.split(':')[0]));
     // A local publication is a hard link, never half-sent: the store tests (test/destinations/)
     // kill their uploads half-way. Activation syncs are killed in test/activations/webhook.test.ts.
-    // Warehouse segments exist only under remote state: test/cli/warehouse-segments.test.ts kills there.
+    // Warehouse segments, remote state writes and remote locks: test/cli/warehouse-segments.test.ts kills there.
     const elsewhere = new Set([
       'publish.mid-upload',
       'activation.frozen',
       'activation.batch-delivered',
       'segment.uploaded',
+      'state.remote-written',
+      'lock.releasing',
     ]);
     expect(CRASH_POINTS.filter((p) => !named.has(p) && !elsewhere.has(p))).toEqual([]);
   });

@@ -164,6 +164,56 @@ async function referenceRun(): Promise<NonNullable<typeof reference>> {
   return reference;
 }
 
+/** Runs runner A's first apply with OUTFLOW_CRASH_AT=`point`; it must die by SIGKILL there. */
+async function killedApply(dir: string, point: string): Promise<void> {
+  const killed = await outflow(dir, ['apply', '--auto-approve', '--now', T0], { OUTFLOW_CRASH_AT: point });
+  const [name, hit = '1'] = point.split(':');
+  expect(killed.signal, `${point} was not hit:\n${killed.stdout}\n${killed.stderr}`).toBe('SIGKILL');
+  expect(killed.stderr.split('\n')).toContain(`crash point ${name}#${hit}`);
+}
+
+/**
+ * After runner A (`a`) was killed: another fresh checkout removes the dead runner's lock, applies
+ * and runs the second delivery; a third runs the last one from the segments alone. Together they
+ * publish what one machine does, and the bucket holds exactly the objects the state lists.
+ */
+async function convergesOnFreshCheckouts(prefix: string, a: string): Promise<void> {
+  const ref = await referenceRun();
+  const b = checkout(prefix);
+  const locked = await outflow(b, ['apply', '--auto-approve', '--now', T0]);
+  expect(locked.exitCode).toBe(1);
+  expect(locked.stderr).toContain('error[state-locked]: state is locked by apply');
+  const unlock = await outflow(b, ['state', 'unlock']);
+  expect(unlock.exitCode, unlock.stderr).toBe(0);
+  expect(unlock.stdout).toContain('Removed the state lock held by apply');
+  const applied = await outflow(b, ['apply', '--auto-approve', '--now', T0]);
+  expect(applied.exitCode, `${applied.stdout}\n${applied.stderr}`).toBe(0);
+  deliverSecond(b);
+  const ranB = await outflow(b, ['run', '--due', '--now', LATER]);
+  expect(ranB.exitCode, ranB.stderr).toBe(0);
+
+  const c = checkout(prefix);
+  deliverThird(c);
+  const ranC = await outflow(c, ['run', '--due', '--now', LATER2]);
+  expect(ranC.exitCode, ranC.stderr).toBe(0);
+  expect(ranC.stdout).toContain('rebuilt from 4 segments');
+  expect(eventRows(a, b, c)).toEqual(ref.events);
+  expect(latestBuyers(c)).toEqual(ref.buyersAtLater2);
+  const state = await stateAt(prefix);
+  const files = state.resources['Dataflow/events']!.data!.ingestedFiles!.map((f) => f.path);
+  expect(new Set(files).size).toBe(5);
+  expect(files).toHaveLength(5);
+  expect(await objectsUnder(`${prefix}/warehouse/`)).toEqual(listedObjects(prefix, state));
+}
+
+/** The warehouse objects a state lists, as connection-relative keys, sorted. */
+function listedObjects(prefix: string, state: StateDocument): string[] {
+  return Object.values(state.resources)
+    .flatMap((r) => r.data?.segments?.objects ?? [])
+    .map((o) => `${prefix}/${o.key}`)
+    .sort();
+}
+
 describe('warehouse segments: the warehouse travels with remote state', () => {
   it('a fresh runner rebuilds the warehouse from segments, a restored cache tops up; together they publish what one machine does', {
     timeout: 180_000,
@@ -255,41 +305,42 @@ describe('warehouse segments: the warehouse travels with remote state', () => {
   it('kill -9 after a segment upload, before the state records it: a fresh runner delivers every row exactly once', {
     timeout: 180_000,
   }, async () => {
-    const ref = await referenceRun();
     const prefix = 'crash';
     const a = checkout(prefix);
     // The second segment upload of the first apply: users (1), then events (2).
-    const killed = await outflow(a, ['apply', '--auto-approve', '--now', T0], {
-      OUTFLOW_CRASH_AT: 'segment.uploaded:2',
-    });
-    expect(killed.signal, killed.stderr).toBe('SIGKILL');
-    expect(killed.stderr.split('\n')).toContain('crash point segment.uploaded#2');
+    await killedApply(a, 'segment.uploaded:2');
     const s1 = await stateAt(prefix);
     expect(s1.resources['Dataflow/events']?.data?.segments).toBeUndefined();
-    // The uploaded object no state lists is there (a sweep is not built yet).
+    // The uploaded object no state lists is there until a later command sweeps it.
     expect(await objectsUnder(`${prefix}/warehouse/events/`)).toEqual([
       `${prefix}/warehouse/events/g1/1-400.parquet`,
     ]);
-
-    // Another fresh checkout: the dead runner's lock is broken, then apply and run go on.
-    const b = checkout(prefix);
-    const unlock = await outflow(b, ['state', 'unlock']);
-    expect(unlock.exitCode, unlock.stderr).toBe(0);
-    const applied = await outflow(b, ['apply', '--auto-approve', '--now', T0]);
-    expect(applied.exitCode, applied.stderr).toBe(0);
-    expect(applied.stdout).toContain('warehouse .outflow/warehouse.duckdb: rebuilt from 1 segment');
-    deliverSecond(b);
-    expect((await outflow(b, ['run', '--due', '--now', LATER])).exitCode).toBe(0);
-
-    // A third fresh checkout runs the last delivery from the segments alone.
-    const c = checkout(prefix);
-    deliverThird(c);
-    const ranC = await outflow(c, ['run', '--due', '--now', LATER2]);
-    expect(ranC.exitCode, ranC.stderr).toBe(0);
-    expect(ranC.stdout).toContain('rebuilt from 4 segments');
-    expect(eventRows(a, b, c)).toEqual(ref.events);
-    expect(latestBuyers(c)).toEqual(ref.buyersAtLater2);
+    await convergesOnFreshCheckouts(prefix, a);
   });
+
+  // Each kill is followed by runs on other fresh checkouts (no .outflow/): the dead runner's lock
+  // is removed, and together they publish what one machine does. A kill half-way through a
+  // segment upload is a kill inside a destination's put, which every store makes atomic (killed
+  // half-way per store in test/destinations/, crash point publish.mid-upload): the store then
+  // holds no object, the state lists none, as after segment.uploaded below.
+  it.each([
+    // The state write that records the events ingest (after 8 resource writes and users' ingest).
+    ['state.remote-written:10', 'the state write of an ingest'],
+    // The next one: buyers_daily's run recorded as pending, nothing of it published yet.
+    ['state.remote-written:11', 'the state write of a pending export'],
+    ['lock.releasing:1', 'the lock release'],
+  ])(
+    'kill -9 at %s (during %s): another fresh runner converges, every row exactly once',
+    {
+      timeout: 180_000,
+    },
+    async (point) => {
+      const prefix = `kill-${point.replace(/[^a-z0-9]+/g, '-')}`;
+      const a = checkout(prefix);
+      await killedApply(a, point);
+      await convergesOnFreshCheckouts(prefix, a);
+    },
+  );
 
   it('an overwrite dataflow starts a new generation per ingest; the state lists only the current one', {
     timeout: 120_000,
@@ -314,6 +365,9 @@ describe('warehouse segments: the warehouse travels with remote state', () => {
     const users = (await stateAt(prefix)).resources['Dataflow/users']!.data!.segments!;
     expect(users.generation).toBe(2);
     expect(users.objects.map((o) => o.key)).toEqual([expect.stringMatching(/^warehouse\/users\/g2\//)]);
+    // Generation 1 is swept once the state no longer lists it; the bucket holds what the state lists.
+    expect(ranB.stdout).toContain('sweep warehouse: removed 1 warehouse object the state no longer lists');
+    expect(await objectsUnder(`${prefix}/warehouse/`)).toEqual(listedObjects(prefix, await stateAt(prefix)));
     // A fresh runner rebuilds users from generation 2 alone.
     const c = checkout(prefix, overwriteUsers);
     deliverThird(c);
