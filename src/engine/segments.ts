@@ -110,3 +110,9 @@ export async function discardRowsAbove(engine: Engine, flowName: string, lastSeq
   );
   return r.rowsChanged;
 }
+
+/** Rows of a dataflow's table. */
+export async function rowCount(engine: Engine, flowName: string): Promise<number> {
+  const [row] = await engine.all(`SELECT count(*) AS n FROM ${quoteIdent(datasetTable(flowName))}`);
+  return Number(row?.n ?? 0);
+}

@@ -56,7 +56,7 @@ export async function refreshRemoteWarehouse(options: RemoteWarehouseOptions): P
       throw notHere(options.shownWarehouse, options.stateShown, state, 'does not exist', untravelled);
     refresh.created = true;
   }
-  let engine = await options.open();
+  let engine = await openOrDiscard(options, holdsData, untravelled, refresh);
   try {
     const recorded = await recordedLineage(engine);
     if (recorded !== undefined && recorded !== state.lineage && holdsData) {
@@ -116,7 +116,13 @@ async function refreshDataflow(
   // every row it holds comes from one of them.
   const known = loaded.every((l) => byKey.get(l.key)?.sha256 === l.sha256);
   const ranges = loaded.map((l) => byKey.get(l.key)).filter((s) => s !== undefined);
-  const trusted = known && (await segments.rowsOutsideSegments(engine, name, ranges)) === 0;
+  // An append or overwrite table holds exactly its segments' rows: fewer means rows were lost or
+  // deleted in the cache. (An upsert table holds one row per person, fewer than its segments.)
+  const expectedRows = config.writeMode === 'upsert' ? undefined : ranges.reduce((n, s) => n + s.rows, 0);
+  const trusted =
+    known &&
+    (await segments.rowsOutsideSegments(engine, name, ranges)) === 0 &&
+    (expectedRows === undefined || (await segments.rowCount(engine, name)) === expectedRows);
   if (!trusted) loaded = [];
   const have = new Set(loaded.map((l) => l.key));
   const missing = listed.filter((s) => !have.has(s.key));
@@ -173,6 +179,28 @@ async function refreshDataflow(
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Opens the warehouse. A cache DuckDB cannot open (a truncated or corrupt file restored by a CI
+ * cache) is never trusted: it is deleted and made anew from the segments, unless the state records
+ * data the segments cannot bring back, which only that file held (then the error stands).
+ */
+async function openOrDiscard(
+  options: RemoteWarehouseOptions,
+  holdsData: boolean,
+  untravelled: string | undefined,
+  refresh: WarehouseRefresh,
+): Promise<Engine> {
+  try {
+    return await options.open();
+  } catch (error) {
+    if (refresh.created || (holdsData && untravelled !== undefined)) throw error;
+    for (const p of [options.warehouse, `${options.warehouse}.wal`, `${options.warehouse}.tmp`])
+      await rm(p, { recursive: true, force: true });
+    refresh.created = true;
+    return options.open();
   }
 }
 

@@ -82,13 +82,13 @@ function stateWith(objects: WarehouseSegment[], ingestSeq: number): StateDocumen
   return s;
 }
 
-async function refresh(state: StateDocument) {
+async function refresh(state: StateDocument, config: Dataflow = people) {
   return refreshRemoteWarehouse({
     warehouse,
     shownWarehouse: '.outflow/warehouse.duckdb',
     state,
     stateShown: 'azure://x/state.json',
-    flows: new Map([['people', people]]),
+    flows: new Map([['people', config]]),
     open: async () => {
       mkdirSync(join(root, '.outflow'), { recursive: true });
       return open(warehouse);
@@ -177,5 +177,34 @@ describe('refreshRemoteWarehouse', () => {
       code: 'segment-corrupt',
       hint: expect.stringContaining('restore it'),
     });
+  });
+
+  it('never trusts a cache DuckDB cannot open (a truncated file): it is made anew from the segments', async () => {
+    const s1 = await segment([[1, 'a', 1]], 1, 1);
+    mkdirSync(join(root, '.outflow'), { recursive: true });
+    writeFileSync(warehouse, 'DUCK but cut short');
+    expect(await refresh(stateWith([s1], 1))).toMatchObject({ created: true, loaded: 1 });
+    expect(await rows()).toEqual([[1, 'a', 1]]);
+  });
+
+  it('rebuilds an append table that lost rows its segments hold (a tampered cache); upsert tables may hold fewer', async () => {
+    const append = { ...people, writeMode: 'append' } as Dataflow;
+    const s1 = await segment(
+      [
+        [1, 'a', 1],
+        [2, 'b', 2],
+      ],
+      1,
+      2,
+    );
+    await refresh(stateWith([s1], 2), append);
+    const engine = await open(warehouse);
+    await engine.run('DELETE FROM ds_people WHERE id = 2');
+    await engine.close();
+    expect(await refresh(stateWith([s1], 2), append)).toMatchObject({ rebuilt: ['people'], loaded: 1 });
+    expect(await rows()).toEqual([
+      [1, 'a', 1],
+      [2, 'b', 2],
+    ]);
   });
 });
