@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,15 +126,15 @@ describe('remote state on azurite, through the outflow binary', () => {
     ]);
   });
 
-  it('two runners with a restored .outflow/ racing run --due: the due export runs once, the other exits 1 naming the holder', {
+  it('two fresh runners (no .outflow/) racing run --due: the due export runs once, the other exits 1 naming the holder', {
     timeout: 120_000,
   }, async () => {
     const prefix = `run-race-${++prefixes}`;
+    const applier = checkout(prefix);
+    expect((await outflow(applier, ['apply', '--auto-approve', '--now', T0])).exitCode).toBe(0);
+    // Two more fresh checkouts: whichever wins the lock rebuilds its warehouse from the segments.
     const first = checkout(prefix);
-    expect((await outflow(first, ['apply', '--auto-approve', '--now', T0])).exitCode).toBe(0);
     const second = checkout(prefix);
-    mkdirSync(join(second, '.outflow'), { recursive: true });
-    copyFileSync(join(first, '.outflow', 'warehouse.duckdb'), join(second, '.outflow', 'warehouse.duckdb'));
     const store = await storeAt(prefix);
     const before = (await store.read())!;
     const runGate = await gatedHttpProxy(
@@ -157,6 +157,7 @@ describe('remote state on azurite, through the outflow binary', () => {
       const won = await procs[winner]!;
       expect(won.exitCode, won.stderr).toBe(0);
       expect(won.stdout).toContain('export Export/events_out');
+      expect(won.stdout).toContain('warehouse .outflow/warehouse.duckdb: rebuilt from');
     } finally {
       await runGate.close();
     }
