@@ -21,7 +21,7 @@ import { connectionsOf, EXAMPLES, expectPublished, type Published, s3Store } fro
 //
 // Install: the first job runs the install step for real (`npm install --global` of the tarball)
 // into a temp prefix whose bin/ comes first on PATH, from the npm cache (`prefer-offline`, the
-// cache `npm ci` filled). It takes ~25 s here (most of it unpacking ~200 MB of dependencies,
+// cache `npm ci` filled). It takes 25-45 s here (most of it unpacking ~200 MB of dependencies,
 // DuckDB's binary among them), so the later jobs, whose install step is the same text with the
 // same tarball, keep that install instead of repeating it: as if the runner image had it.
 // The tarball is packed with --ignore-scripts: prepack would run `npm run build`, which the
