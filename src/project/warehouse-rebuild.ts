@@ -5,6 +5,7 @@ import { OutflowError } from '../diagnostics/index.js';
 import type { Engine } from '../engine/index.js';
 import type { Dataflow } from '../schema/index.js';
 import type { StateDocument, WarehouseSegment } from '../state/index.js';
+import { crashPoint } from '../testing/index.js';
 import { LINEAGE_TABLE, notHere, stateHoldsWarehouseData } from './warehouse-lineage.js';
 
 /** What opening a warehouse under remote state did to bring it in line with the state. */
@@ -166,6 +167,7 @@ async function refreshDataflow(
         });
         refresh.loaded += 1;
         refresh.bytes += segment.bytes;
+        crashPoint('segment.loaded');
       }
       const key = config.schema.personIdentifier;
       if (config.writeMode === 'upsert' && key !== undefined) {

@@ -19,6 +19,8 @@ export const CRASH_POINTS = [
   'ingest.committed',
   /** Remote state: an ingest's warehouse segment is uploaded (and marked loaded), the ingest not yet recorded in state. */
   'segment.uploaded',
+  /** Remote state: a rebuild loaded a segment into the warehouse, its transaction not committed. */
+  'segment.loaded',
   /** An export run is recorded as pending in state, nothing of it published yet. */
   'export.pending-saved',
   /** Half of a data file's bytes are sent to the store (an upload interrupted half-way). */

@@ -98,6 +98,7 @@ describe('apply survives kill -9 at any point', () => {
       'segment.uploaded',
       'state.remote-written',
       'lock.releasing',
+      'segment.loaded',
     ]);
     expect(CRASH_POINTS.filter((p) => !named.has(p) && !elsewhere.has(p))).toEqual([]);
   });

@@ -380,6 +380,31 @@ describe('warehouse segments: the warehouse travels with remote state', () => {
     },
   );
 
+  it('kill -9 while a fresh runner rebuilds its warehouse: the next run on it rebuilds again and delivers every row once', {
+    timeout: 180_000,
+  }, async () => {
+    const ref = await referenceRun();
+    const prefix = 'kill-rebuild';
+    const a = checkout(prefix);
+    expect((await outflow(a, ['apply', '--auto-approve', '--now', T0])).exitCode).toBe(0);
+    const b = checkout(prefix);
+    deliverSecond(b);
+    // The second segment loaded (events, after users), before the rebuild's transaction commits.
+    const killed = await outflow(b, ['run', '--due', '--now', LATER], {
+      OUTFLOW_CRASH_AT: 'segment.loaded:2',
+    });
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
+    expect(killed.stderr.split('\n')).toContain('crash point segment.loaded#2');
+    expect((await outflow(b, ['state', 'unlock'])).exitCode).toBe(0);
+    const ranB = await outflow(b, ['run', '--due', '--now', LATER]);
+    expect(ranB.exitCode, ranB.stderr).toBe(0);
+    expect(ranB.stdout).toMatch(
+      /warehouse \.outflow\/warehouse\.duckdb: (rebuilt|brought up to date) from 1 segment/,
+    );
+    expect(eventRows(a, b)).toEqual(ref.eventsAtLater);
+    expect(latestBuyers(b)).toEqual(ref.buyersAtLater);
+  });
+
   it('an overwrite dataflow starts a new generation per ingest; the state lists only the current one', {
     timeout: 120_000,
   }, async () => {
