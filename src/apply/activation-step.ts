@@ -8,8 +8,9 @@ import { errorCode, errorMessage, OutflowError } from '../diagnostics/index.js';
 import type { FrozenSync } from '../engine/activation.js';
 import type { Engine } from '../engine/index.js';
 import type { ActivationSyncAction } from '../plan/index.js';
-import type { AudienceSync, ExportRun, SyncMark } from '../state/index.js';
+import type { ActivationSnapshot, AudienceSync, ExportRun, SyncMark } from '../state/index.js';
 import { crashPoint } from '../testing/index.js';
+import { uploadActivationSnapshot } from './activation-snapshot.js';
 import { nameOf, type StepContext } from './step-context.js';
 import { SyncJournal } from './sync-journal.js';
 
@@ -49,6 +50,10 @@ export async function runActivationSync(ctx: StepContext, a: ActivationSyncActio
   const concurrency = conn.config.type === 'webhook' ? conn.config.concurrency : 1;
   const done: AudienceSync[] = [];
   const marks: Record<string, SyncMark> = {};
+  // Remote state: each finished sync's delivered members travel as a snapshot the state lists.
+  const remote = !draft && ctx.input.segments !== undefined;
+  const snapshots: Record<string, ActivationSnapshot> = {};
+  const previous = ctx.data(a.address).snapshots ?? {};
   let current: AudienceSync | undefined;
   let bytes = 0;
   const lines: string[] = [];
@@ -127,6 +132,18 @@ export async function runActivationSync(ctx: StepContext, a: ActivationSyncActio
     await finishSync(engine, { activation: name, audience }, sync);
     journal.remove();
     summary.members = await segmentSize(engine, { activation: name, audience, segment: sync.segment });
+    if (remote) {
+      const key = { activation: name, audience, segment: sync.segment };
+      const changed = sync.added + sync.removed > 0;
+      const before = snapshots[audience] ?? previous[audience];
+      snapshots[audience] = await uploadActivationSnapshot(
+        ctx,
+        engine,
+        key,
+        { runId: sync.runId, changed },
+        before,
+      );
+    }
     marks[audience] = {
       at: ctx.input.now.toISOString(),
       members: summary.members,
@@ -165,7 +182,9 @@ export async function runActivationSync(ctx: StepContext, a: ActivationSyncActio
       const sync = [...done, ...(current === undefined ? [] : [current])];
       const run = syncRun(ctx, startedAt, sync, bytes, error);
       // The state store failing too is already reported by the failure being thrown.
-      await ctx.record({ type: 'runFailed', address: a.address, run }).catch(() => undefined);
+      // Audiences whose sync finished before the failure keep their new snapshot.
+      const kept = Object.keys(snapshots).length === 0 ? {} : { snapshots };
+      await ctx.record({ type: 'runFailed', address: a.address, run, ...kept }).catch(() => undefined);
     }
     throw error;
   }
@@ -174,6 +193,7 @@ export async function runActivationSync(ctx: StepContext, a: ActivationSyncActio
     address: a.address,
     run: syncRun(ctx, startedAt, done, bytes),
     marks,
+    ...(Object.keys(snapshots).length === 0 ? {} : { snapshots }),
     ...(draft ? {} : { connection: conn.address }),
   });
   const sent = done

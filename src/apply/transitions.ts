@@ -2,6 +2,7 @@
 // comes in the event. The executor (executor.ts) does the work and records each step here.
 import { type ResourceChange, recordApplied } from '../plan/index.js';
 import type {
+  ActivationSnapshot,
   ExportRun,
   IngestedFile,
   PendingRun,
@@ -47,14 +48,19 @@ export type ApplyEvent =
     }
   /** A run was not made (limits.maxRows with onExceed: skip). */
   | { type: 'runSkipped'; address: string; run: ExportRun; every?: string }
-  /** A run or sync failed; an interrupted run stays pending, so the next apply retries it as is. */
-  | { type: 'runFailed'; address: string; run: ExportRun }
+  /**
+   * A run or sync failed; an interrupted run stays pending, so the next apply retries it as is.
+   * `snapshots`: audiences of a failed sync that finished before the failure (remote backends).
+   */
+  | { type: 'runFailed'; address: string; run: ExportRun; snapshots?: Record<string, ActivationSnapshot> }
   /** An activation sync finished: its run, and each audience's new mark. */
   | {
       type: 'synced';
       address: string;
       run: ExportRun;
       marks: Record<string, SyncMark>;
+      /** Remote backends: the new snapshot of each audience's delivered members (uploaded already). */
+      snapshots?: Record<string, ActivationSnapshot>;
       /** The webhook Connection (`Connection/name`): it is now known to be reachable. */
       connection?: string;
     }
@@ -98,6 +104,7 @@ export function transition(state: StateDocument, event: ApplyEvent): StateDocume
         ...d,
         runs: appendRun(d.runs, event.run),
         syncMarks: { ...d.syncMarks, ...event.marks },
+        ...withSnapshots(d, event.snapshots),
       }));
       return event.connection === undefined
         ? synced
@@ -122,8 +129,20 @@ export function transition(state: StateDocument, event: ApplyEvent): StateDocume
         ...anchored(d, event.every, event.run.window.to),
       }));
     case 'runFailed':
-      return withData(state, event.address, (d) => ({ ...d, runs: appendRun(d.runs, event.run) }));
+      return withData(state, event.address, (d) => ({
+        ...d,
+        runs: appendRun(d.runs, event.run),
+        ...withSnapshots(d, event.snapshots),
+      }));
   }
+}
+
+/** An activation's snapshots with these audiences' replaced (none given: unchanged). */
+function withSnapshots(
+  d: ResourceData,
+  snapshots: Record<string, ActivationSnapshot> | undefined,
+): { snapshots?: Record<string, ActivationSnapshot> } {
+  return snapshots === undefined ? {} : { snapshots: { ...d.snapshots, ...snapshots } };
 }
 
 /** A connection was used successfully at `at` (when it is in state). */

@@ -80,9 +80,19 @@ export async function guardWarehouse(
         await destination.download(prefixedKey(target.prefix, key), file);
       },
     });
-    if (refresh.loaded === 0 && refresh.rebuilt.length === 0 && refresh.discarded === 0) return undefined;
+    if (
+      refresh.loaded === 0 &&
+      refresh.snapshots === 0 &&
+      refresh.rebuilt.length === 0 &&
+      refresh.discarded === 0
+    )
+      return undefined;
+    const snapshots =
+      refresh.snapshots === 0
+        ? ''
+        : ` and ${refresh.snapshots} activation snapshot${refresh.snapshots === 1 ? '' : 's'}`;
     const parts = [
-      `${refresh.created ? 'rebuilt' : 'brought up to date'} from ${refresh.loaded} segment${refresh.loaded === 1 ? '' : 's'} (${refresh.bytes} bytes)`,
+      `${refresh.created ? 'rebuilt' : 'brought up to date'} from ${refresh.loaded} segment${refresh.loaded === 1 ? '' : 's'}${snapshots} (${refresh.bytes} bytes)`,
       ...(refresh.rebuilt.length > 0 && !refresh.created
         ? [`refreshed ${refresh.rebuilt.join(', ')} (it disagreed with the state)`]
         : []),

@@ -45,6 +45,8 @@ export interface ResourceData {
   scheduleAnchor?: ScheduleAnchor;
   /** Activations: last successful sync per audience name. */
   syncMarks?: Record<string, SyncMark>;
+  /** Activations under a remote state backend: per audience name, the segment's delivered members as a Parquet object. */
+  snapshots?: Record<string, ActivationSnapshot>;
   /** Connections: the last `outflow connections test` and the last successful publication. */
   check?: ConnectionCheck;
 }
@@ -86,6 +88,20 @@ export interface WarehouseSegment {
   sha256: string;
   seqFrom: number;
   seqTo: number;
+}
+
+/** One audience's delivered members after a finished sync, as one Parquet object below the state prefix. */
+export interface ActivationSnapshot {
+  /** Relative to the state prefix: `warehouse/_activations/<activation>/<audience>/<runId>.parquet`. */
+  key: string;
+  /** The sync whose folding-in the object holds. */
+  runId: string;
+  /** The segment's identity (group and name, as JSON) the members were delivered to. */
+  segment: string;
+  /** Members in the object. */
+  rows: number;
+  bytes: number;
+  sha256: string;
 }
 
 export interface Watermark {

@@ -96,6 +96,8 @@ describe('apply survives kill -9 at any point', () => {
       'activation.frozen',
       'activation.batch-delivered',
       'segment.uploaded',
+      // test/cli/activation-remote.test.ts
+      'activation.snapshot-uploaded',
     ]);
     expect(CRASH_POINTS.filter((p) => !named.has(p) && !elsewhere.has(p))).toEqual([]);
   });

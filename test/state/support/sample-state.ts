@@ -106,6 +106,16 @@ export function maximalState(): StateDocument {
     appliedAt: '2024-05-01T03:00:00.000Z',
     data: {
       syncMarks: { lapsed_buyers: { at: '2024-05-01T05:00:00.000Z', members: 42, hash: hash('f') } },
+      snapshots: {
+        lapsed_buyers: {
+          key: 'warehouse/_activations/newsletter/lapsed_buyers/sync-20240501T050000Z-3f9a1c2b.parquet',
+          runId: 'sync-20240501T050000Z-3f9a1c2b',
+          segment: '[null,"lapsed_buyers"]',
+          rows: 42,
+          bytes: 1024,
+          sha256: hash('1'),
+        },
+      },
       runs: [
         {
           runId: 'sync-20240501T050000Z',
