@@ -6,6 +6,7 @@ import type {
   ExportRun,
   IngestedFile,
   PendingRun,
+  PendingSync,
   ResourceData,
   RunError,
   ScheduleAnchor,
@@ -53,6 +54,17 @@ export type ApplyEvent =
    * `snapshots`: audiences of a failed sync that finished before the failure (remote backends).
    */
   | { type: 'runFailed'; address: string; run: ExportRun; snapshots?: Record<string, ActivationSnapshot> }
+  /**
+   * Remote backends: an audience's sync is frozen and its batches uploaded, none sent yet; with the
+   * snapshot of the audience's sync that finished just before it in the same step, if any.
+   */
+  | {
+      type: 'syncPending';
+      address: string;
+      audience: string;
+      pending: PendingSync;
+      snapshot?: ActivationSnapshot;
+    }
   /** An activation sync finished: its run, and each audience's new mark. */
   | {
       type: 'synced';
@@ -99,12 +111,19 @@ export function transition(state: StateDocument, event: ApplyEvent): StateDocume
         ? published
         : reached(published, event.connection, event.run.finishedAt);
     }
+    case 'syncPending':
+      return withData(state, event.address, (d) => {
+        const next = withSnapshots(
+          d,
+          event.snapshot === undefined ? undefined : { [event.audience]: event.snapshot },
+        );
+        return { ...next, pendingSyncs: { ...next.pendingSyncs, [event.audience]: event.pending } };
+      });
     case 'synced': {
       const synced = withData(state, event.address, (d) => ({
-        ...d,
+        ...withSnapshots(d, event.snapshots),
         runs: appendRun(d.runs, event.run),
         syncMarks: { ...d.syncMarks, ...event.marks },
-        ...withSnapshots(d, event.snapshots),
       }));
       return event.connection === undefined
         ? synced
@@ -130,19 +149,30 @@ export function transition(state: StateDocument, event: ApplyEvent): StateDocume
       }));
     case 'runFailed':
       return withData(state, event.address, (d) => ({
-        ...d,
-        runs: appendRun(d.runs, event.run),
         ...withSnapshots(d, event.snapshots),
+        runs: appendRun(d.runs, event.run),
       }));
   }
 }
 
-/** An activation's snapshots with these audiences' replaced (none given: unchanged). */
+/**
+ * The data with these audiences' snapshots replaced (none given: unchanged); a pending sync that
+ * a new snapshot folds in (the same runId) is no longer pending.
+ */
 function withSnapshots(
   d: ResourceData,
   snapshots: Record<string, ActivationSnapshot> | undefined,
-): { snapshots?: Record<string, ActivationSnapshot> } {
-  return snapshots === undefined ? {} : { snapshots: { ...d.snapshots, ...snapshots } };
+): ResourceData {
+  if (snapshots === undefined) return d;
+  const { pendingSyncs, ...rest } = d;
+  const pending = Object.entries(pendingSyncs ?? {}).filter(
+    ([audience, p]) => snapshots[audience]?.runId !== p.runId,
+  );
+  return {
+    ...rest,
+    snapshots: { ...d.snapshots, ...snapshots },
+    ...(pending.length === 0 ? {} : { pendingSyncs: Object.fromEntries(pending) }),
+  };
 }
 
 /** A connection was used successfully at `at` (when it is in state). */

@@ -83,6 +83,7 @@ export async function guardWarehouse(
     if (
       refresh.loaded === 0 &&
       refresh.snapshots === 0 &&
+      refresh.syncs === 0 &&
       refresh.rebuilt.length === 0 &&
       refresh.discarded === 0
     )
@@ -97,6 +98,11 @@ export async function guardWarehouse(
         ? [`refreshed ${refresh.rebuilt.join(', ')} (it disagreed with the state)`]
         : []),
       ...(refresh.discarded > 0 ? [`removed ${refresh.discarded} rows the state does not record`] : []),
+      ...(refresh.syncs > 0
+        ? [
+            `${refresh.syncs} unfinished activation sync${refresh.syncs === 1 ? '' : 's'} taken over from the state (sent again with the same webhook-ids)`,
+          ]
+        : []),
     ];
     return `warehouse ${relative(root, layout.warehouse)}: ${parts.join('; ')}`;
   } finally {

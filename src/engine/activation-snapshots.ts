@@ -5,6 +5,7 @@
 // that snapshot (a fold-in the state never recorded, an edited or older cache: it does not).
 import {
   ensureActivationTables,
+  type FrozenSync,
   itemsTable,
   MEMBERS,
   type MembershipKey,
@@ -118,16 +119,7 @@ export async function holdsSnapshot(
  * state no longer records, and the next sync diffs against the snapshot instead.
  */
 export async function loadSnapshotFile(engine: Engine, key: MembershipKey, file: string): Promise<number> {
-  await ensureActivationTables(engine);
-  const syncs = await engine.all(`SELECT run_id FROM ${SYNCS} WHERE activation = $1 AND audience = $2`, [
-    key.activation,
-    key.audience,
-  ]);
-  for (const r of syncs) await engine.run(`DROP TABLE IF EXISTS ${itemsTable(String(r.run_id))}`);
-  await engine.run(`DELETE FROM ${SYNCS} WHERE activation = $1 AND audience = $2`, [
-    key.activation,
-    key.audience,
-  ]);
+  await dropUnfinishedSyncs(engine, key.activation, key.audience);
   await engine.run(
     `DELETE FROM ${MEMBERS} WHERE seg IN (SELECT seg FROM ${SEGMENTS} WHERE activation = $1 AND audience = $2)`,
     [key.activation, key.audience],
@@ -150,4 +142,65 @@ export async function loadSnapshotFile(engine: Engine, key: MembershipKey, file:
     [seg],
   );
   return r.rowsChanged;
+}
+
+/** The run ids of an activation audience's unfinished syncs in this warehouse. */
+export async function unfinishedRunIdsOf(
+  engine: Engine,
+  activation: string,
+  audience: string,
+): Promise<string[]> {
+  await ensureActivationTables(engine);
+  const rows = await engine.all(
+    `SELECT run_id FROM ${SYNCS} WHERE activation = $1 AND audience = $2 ORDER BY run_id`,
+    [activation, audience],
+  );
+  return rows.map((r) => String(r.run_id));
+}
+
+/** Forgets an activation audience's unfinished syncs: their batches and their rows. */
+export async function dropUnfinishedSyncs(
+  engine: Engine,
+  activation: string,
+  audience: string,
+): Promise<void> {
+  for (const runId of await unfinishedRunIdsOf(engine, activation, audience))
+    await engine.run(`DROP TABLE IF EXISTS ${itemsTable(runId)}`);
+  await engine.run(`DELETE FROM ${SYNCS} WHERE activation = $1 AND audience = $2`, [activation, audience]);
+}
+
+/** Writes a frozen sync's batches to a Parquet file: (n, op, id), n the row's place in batch order. */
+export async function writeSyncFile(engine: Engine, runId: string, file: string): Promise<void> {
+  await engine.run(
+    `COPY (SELECT rowid AS n, op, id FROM ${itemsTable(runId)} ORDER BY rowid) TO ${quoteLiteral(file)} (FORMAT parquet)`,
+  );
+}
+
+/**
+ * Makes a pending sync from another runner this warehouse's unfinished sync (run inside the
+ * caller's transaction): its batches in the order they were frozen (batch k is rows
+ * (k−1)·size … k·size−1 again), replacing any other unfinished sync of the audience.
+ */
+export async function restoreSyncFile(
+  engine: Engine,
+  key: Pick<MembershipKey, 'activation' | 'audience'>,
+  sync: FrozenSync,
+  file: string,
+): Promise<void> {
+  await dropUnfinishedSyncs(engine, key.activation, key.audience);
+  await engine.run(
+    `CREATE TABLE ${itemsTable(sync.runId)} AS SELECT op, id FROM read_parquet(${quoteLiteral(file)}) ORDER BY n`,
+  );
+  await engine.run(`INSERT INTO ${SYNCS} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
+    sync.runId,
+    key.activation,
+    key.audience,
+    sync.segment,
+    sync.header,
+    sync.attributesHash,
+    sync.batchSize,
+    sync.batchCount,
+    sync.added,
+    sync.removed,
+  ]);
 }

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OutflowError } from '../diagnostics/index.js';
 import type { Engine } from '../engine/index.js';
 import type { Dataflow } from '../schema/index.js';
-import type { ActivationSnapshot, StateDocument, WarehouseSegment } from '../state/index.js';
+import type { StateDocument, WarehouseSegment } from '../state/index.js';
+import { refreshActivation } from './activation-rebuild.js';
+import { downloadChecked } from './checked-download.js';
 import { LINEAGE_TABLE, notHere, stateHoldsWarehouseData } from './warehouse-lineage.js';
 
 /** What opening a warehouse under remote state did to bring it in line with the state. */
@@ -17,6 +18,8 @@ export interface WarehouseRefresh {
   loaded: number;
   /** Activation snapshots downloaded and loaded (an audience's delivered members replaced). */
   snapshots: number;
+  /** Pending activation syncs downloaded and made this warehouse's unfinished syncs. */
+  syncs: number;
   bytes: number;
   /** Rows deleted because their `_seq` is above what the state records. */
   discarded: number;
@@ -58,6 +61,7 @@ export async function refreshRemoteWarehouse(options: RemoteWarehouseOptions): P
     rebuilt: [],
     loaded: 0,
     snapshots: 0,
+    syncs: 0,
     bytes: 0,
     discarded: 0,
   };
@@ -102,8 +106,11 @@ export async function refreshRemoteWarehouse(options: RemoteWarehouseOptions): P
       ]);
     }
     for (const resource of Object.values(state.resources)) {
-      if (resource.kind !== 'Activation' || resource.data?.snapshots === undefined) continue;
-      await refreshActivation(engine, options, refresh, resource.name, resource.data.snapshots);
+      if (resource.kind !== 'Activation' || resource.data === undefined) continue;
+      const done = await refreshActivation(engine, options, resource.name, resource.data);
+      refresh.snapshots += done.snapshots;
+      refresh.syncs += done.syncs;
+      refresh.bytes += done.bytes;
     }
   } finally {
     await engine.close();
@@ -143,7 +150,7 @@ async function refreshDataflow(
     for (const [i, segment] of missing.entries()) {
       const file = join(dir, `${i}.parquet`);
       await downloadChecked(
-        options,
+        options.download,
         segment,
         file,
         `warehouse segment ${segment.key} of dataflow "${name}"`,
@@ -185,89 +192,6 @@ async function refreshDataflow(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/**
- * Loads the snapshot of each audience of an activation whose delivered members are not exactly
- * the one the state lists (a fresh or foreign warehouse, a fold-in the state never recorded, an
- * older or edited cache); every download is checked before anything is loaded, all in one
- * transaction.
- */
-async function refreshActivation(
-  engine: Engine,
-  options: RemoteWarehouseOptions,
-  refresh: WarehouseRefresh,
-  activation: string,
-  snapshots: Record<string, ActivationSnapshot>,
-): Promise<void> {
-  const { ensureActivationTables } = await import('../engine/activation.js');
-  const { holdsSnapshot, loadSnapshotFile, markSnapshotLoaded } = await import(
-    '../engine/activation-snapshots.js'
-  );
-  await ensureActivationTables(engine);
-  const stale: [string, ActivationSnapshot][] = [];
-  for (const [audience, snapshot] of Object.entries(snapshots))
-    if (!(await holdsSnapshot(engine, activation, audience, snapshot))) stale.push([audience, snapshot]);
-  if (stale.length === 0) return;
-  const dir = join(options.stagingDir, 'snapshots-load', activation);
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
-  try {
-    const files: { audience: string; snapshot: ActivationSnapshot; file: string }[] = [];
-    for (const [audience, snapshot] of stale) {
-      const file = join(dir, `${audience}.parquet`);
-      await downloadChecked(
-        options,
-        snapshot,
-        file,
-        `activation snapshot ${snapshot.key} of Activation/${activation} (audience ${audience})`,
-        {
-          hint: 'the object was changed or replaced in the bucket after it was written; restore it (bucket versioning keeps earlier versions), or delete and recreate the activation to send every member again',
-          meta: { activation, audience, key: snapshot.key },
-        },
-      );
-      files.push({ audience, snapshot, file });
-    }
-    await engine.run('BEGIN TRANSACTION');
-    try {
-      for (const { audience, snapshot, file } of files) {
-        await loadSnapshotFile(engine, { activation, audience, segment: snapshot.segment }, file);
-        await markSnapshotLoaded(engine, {
-          activation,
-          audience,
-          key: snapshot.key,
-          sha256: snapshot.sha256,
-        });
-        refresh.snapshots += 1;
-        refresh.bytes += snapshot.bytes;
-      }
-      await engine.run('COMMIT');
-    } catch (error) {
-      await engine.run('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-/** Downloads an object the state lists and checks its sha256 before anything loads it (`segment-corrupt`). */
-async function downloadChecked(
-  options: RemoteWarehouseOptions,
-  object: { key: string; sha256: string },
-  file: string,
-  what: string,
-  help: { hint: string; meta: Record<string, string> },
-): Promise<void> {
-  const { sha256File } = await import('../engine/export.js');
-  await options.download(object.key, file);
-  const sha256 = await sha256File(file);
-  if (sha256 !== object.sha256)
-    throw new OutflowError(
-      'segment-corrupt',
-      `${what} does not match the state (sha256 ${sha256}, the state records ${object.sha256}); nothing was run`,
-      help,
-    );
 }
 
 async function recordedLineage(engine: Engine): Promise<string | undefined> {

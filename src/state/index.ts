@@ -22,6 +22,7 @@ export type {
   ExportRunStatus,
   IngestedFile,
   PendingRun,
+  PendingSync,
   ResourceAddress,
   ResourceData,
   ResourceState,

@@ -47,6 +47,8 @@ export interface ResourceData {
   syncMarks?: Record<string, SyncMark>;
   /** Activations under a remote state backend: per audience name, the segment's delivered members as a Parquet object. */
   snapshots?: Record<string, ActivationSnapshot>;
+  /** Activations under a remote state backend: per audience name, a frozen sync not yet recorded as finished. */
+  pendingSyncs?: Record<string, PendingSync>;
   /** Connections: the last `outflow connections test` and the last successful publication. */
   check?: ConnectionCheck;
 }
@@ -100,6 +102,29 @@ export interface ActivationSnapshot {
   segment: string;
   /** Members in the object. */
   rows: number;
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * A sync frozen under a remote state backend, recorded before its first batch is sent: its batches
+ * (op, id, in order) as one Parquet object, and what `freezeSync` fixed, so that any runner
+ * finishes it with the same batches and webhook-ids.
+ */
+export interface PendingSync {
+  /** Relative to the state prefix: `syncs/<activation>/<audience>/<runId>.parquet`. */
+  key: string;
+  runId: string;
+  /** The segment's identity (group and name, as JSON) it was frozen for. */
+  segment: string;
+  /** The body's fixed part, as JSON. */
+  header: string;
+  /** Fingerprint of the attributes its added members are sent with. */
+  attributes: string;
+  batchSize: number;
+  batchCount: number;
+  added: number;
+  removed: number;
   bytes: number;
   sha256: string;
 }

@@ -143,8 +143,9 @@ schedule: {every: 1h}
   return dir;
 }
 
-function deliver(dir: string, k: number): void {
-  const rows = DELIVERIES[k - 1]!.map(([id, c]) => `${id},${c}`);
+/** Writes data/users/users-00k.csv: delivery k, or `users` instead. */
+function deliver(dir: string, k: number, users = DELIVERIES[k - 1]!): void {
+  const rows = users.map(([id, c]) => `${id},${c}`);
   writeFileSync(join(dir, 'data', 'users', `users-00${k}.csv`), `${['id,country', ...rows].join('\n')}\n`);
 }
 
@@ -168,13 +169,25 @@ async function applyAt(dir: string, k: number, command: 'apply' | 'run' = 'apply
   return r.stdout;
 }
 
-/** Members sent (added plus removed) in the batches the receiver accepted from request `from` on. */
+/**
+ * Members (added plus removed) in the batches the receiver applied from accepted request `from`
+ * on: a batch re-sent with a webhook-id it already applied is de-duplicated, and not counted.
+ */
 function sentSince(r: WebhookReceiver, from: number): number {
-  return r.accepted
-    .slice(from)
-    .map((q) => JSON.parse(q.body) as { added: unknown[]; removed: unknown[] })
-    .reduce((n, b) => n + b.added.length + b.removed.length, 0);
+  const seen = new Set(r.accepted.slice(0, from).map((q) => q.id));
+  let n = 0;
+  for (const q of r.accepted.slice(from)) {
+    if (seen.has(q.id)) continue;
+    seen.add(q.id);
+    const b = JSON.parse(q.body) as { added: unknown[]; removed: unknown[] };
+    n += b.added.length + b.removed.length;
+  }
+  return n;
 }
+
+/** The runIds of the batches the receiver accepted from request `from` on. */
+const runIdsSince = (r: WebhookReceiver, from: number) =>
+  new Set(r.accepted.slice(from).map((q) => (JSON.parse(q.body) as { runId: string }).runId));
 
 const members = (r: WebhookReceiver) => r.members('cdp_audiences', 'eu_customers').map((m) => m.id);
 
@@ -277,14 +290,17 @@ describe('activation snapshots travel with remote state', () => {
       }
       const s3 = (await snapshotAt(prefix))!;
       expect(s3.rows).toBe(ref.segment[2]!.length);
-      const runs = (await stateAt(prefix)).resources['Activation/newsletter']!.data!.runs!;
-      expect(runs.at(-1)!.sync![0]!.runId).toBe(s3.runId);
+      const data = (await stateAt(prefix)).resources['Activation/newsletter']!.data!;
+      expect(data.runs!.at(-1)!.sync![0]!.runId).toBe(s3.runId);
+      // Each sync was pending (its batches uploaded) while it was sent; none is now.
+      expect(data.pendingSyncs).toBeUndefined();
+      expect(await objectsUnder(`${prefix}/syncs/`)).toEqual([]);
       // One machine's syncs: everyone, then only the changes (replace: joins and leaves; add: joins).
       expect(ref.sent).toEqual(method === 'replace' ? [5, 4, 2, 2] : [5, 3, 1, 1]);
     },
   );
 
-  it('kill -9 after the snapshot upload, before the state records the sync: a fresh runner ends where one machine does', {
+  it('kill -9 after the snapshot upload, before the state records the sync: a fresh runner finishes that same sync, nothing applied twice', {
     timeout: 120_000,
   }, async () => {
     const ref = await reference('replace');
@@ -294,31 +310,39 @@ describe('activation snapshots travel with remote state', () => {
     const s1 = (await snapshotAt(prefix))!;
 
     // Runner B delivers its whole sync, uploads the snapshot, and dies before the state write.
+    const beforeB = r.accepted.length;
     const killed = await cli(checkout(r, 'replace', 2, prefix), ['apply', '--auto-approve', '--now', at(2)], {
       OUTFLOW_CRASH_AT: 'activation.snapshot-uploaded',
     });
     expect(killed.signal, killed.stderr).toBe('SIGKILL');
     expect(killed.stderr.split('\n')).toContain('crash point activation.snapshot-uploaded#1');
     expect(members(r)).toEqual(ref.segment[1]);
-    // The state still lists A's snapshot; B's object is there, listed by nothing (harmless).
-    expect(await snapshotAt(prefix)).toEqual(s1);
-    const objects = await objectsUnder(`${prefix}/${SNAPSHOTS}`);
-    expect(objects).toHaveLength(2);
-    expect(objects).toContain(`${prefix}/${s1.key}`);
+    // The state still lists A's snapshot, and B's sync as pending; B's snapshot object is listed by nothing.
+    const [runB] = [...runIdsSince(r, beforeB)];
+    const dataB = (await stateAt(prefix)).resources['Activation/newsletter']!.data!;
+    expect(dataB.snapshots!.eu_customers).toEqual(s1);
+    expect(dataB.pendingSyncs!.eu_customers!.runId).toBe(runB);
+    expect(await objectsUnder(`${prefix}/${SNAPSHOTS}`)).toEqual(
+      [`${prefix}/${s1.key}`, `${prefix}/${SNAPSHOTS}${runB}.parquet`].sort(),
+    );
 
-    // Runner C, fresh, same data: diffs against A's snapshot, so B's changes go again (new
-    // webhook-ids, the same effect on the segment).
+    // Runner C, fresh, same data: takes over B's sync from the state and sends its batches again
+    // with B's webhook-ids (the receiver applies none twice); nothing else changed.
     const c = checkout(r, 'replace', 2, prefix);
     const unlock = await cli(c, ['state', 'unlock']);
     expect(unlock.exitCode, unlock.stderr).toBe(0);
-    const before = r.accepted.length;
+    const beforeC = r.accepted.length;
     const out = await applyAt(c, 2);
     expect(out).toContain('rebuilt from 2 segments and 1 activation snapshot');
-    expect(sentSince(r, before)).toBe(ref.sent[1]);
+    expect(out).toContain('1 unfinished activation sync taken over from the state');
+    expect(runIdsSince(r, beforeC)).toEqual(new Set([runB]));
+    expect(sentSince(r, beforeC)).toBe(0);
+    expect(sentSince(r, beforeB)).toBe(ref.sent[1]);
     expect(members(r)).toEqual(ref.segment[1]);
-    const s2 = (await snapshotAt(prefix))!;
-    expect(s2.runId).not.toBe(s1.runId);
-    expect(objects).not.toContain(`${prefix}/${s2.key}`);
+    const dataC = (await stateAt(prefix)).resources['Activation/newsletter']!.data!;
+    expect(dataC.snapshots!.eu_customers!.runId).toBe(runB);
+    expect(dataC.pendingSyncs).toBeUndefined();
+    expect(await objectsUnder(`${prefix}/syncs/`)).toEqual([]);
 
     // Runner D, fresh, the next delivery: from C's snapshot, exactly one machine's diff.
     const beforeD = r.accepted.length;
@@ -328,6 +352,47 @@ describe('activation snapshots travel with remote state', () => {
     const data = (await stateAt(prefix)).resources['Activation/newsletter']!.data!;
     expect(data.snapshots!.eu_customers!.rows).toBe(ref.segment[2]!.length);
     expect(data.snapshots!.eu_customers!.runId).toBe(data.runs!.at(-1)!.sync![0]!.runId);
+  });
+
+  it('kill -9 after one batch of a sync, then the audience changes: a fresh runner finishes the lost sync first, so no member is left over or missing', {
+    timeout: 120_000,
+  }, async () => {
+    const r = await receiver();
+    const prefix = 'lost-runner';
+    await applyAt(checkout(r, 'replace', 1, prefix), 1);
+    const beforeB = r.accepted.length;
+    const killed = await cli(checkout(r, 'replace', 2, prefix), ['apply', '--auto-approve', '--now', at(2)], {
+      OUTFLOW_CRASH_AT: 'activation.batch-delivered',
+    });
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
+    expect(r.accepted.length - beforeB).toBe(1);
+    const [runB] = [...runIdsSince(r, beforeB)];
+    const pending = (await stateAt(prefix)).resources['Activation/newsletter']!.data!.pendingSyncs!
+      .eu_customers!;
+    expect(pending).toMatchObject({ runId: runB, added: 3, removed: 1, batchCount: 2 });
+    expect(await objectsUnder(`${prefix}/syncs/`)).toEqual([`${prefix}/${pending.key}`]);
+
+    // Before the next run, everyone B's sync added leaves and the member it removed comes back.
+    const c = checkout(r, 'replace', 2, prefix);
+    deliver(c, 3, [
+      [3, 'US'],
+      [6, 'US'],
+      [8, 'US'],
+      [2, 'FR'],
+    ]);
+    expect((await cli(c, ['state', 'unlock'])).exitCode).toBe(0);
+    const beforeC = r.accepted.length;
+    await applyAt(c, 3);
+    // B's sync is finished with its own webhook-ids (batch 1 de-duplicated), then the new diff.
+    expect(r.accepted[beforeC]!.id).toBe(`${runB}.1`);
+    expect(runIdsSince(r, beforeC).has(runB)).toBe(true);
+    expect(members(r)).toEqual(['1', '2', '4', '5', '7']);
+    // One machine: 5 added, then −2 +3 +6 +8, then −3 −6 −8 +2.
+    expect(sentSince(r, 0)).toBe(13);
+    const data = (await stateAt(prefix)).resources['Activation/newsletter']!.data!;
+    expect(data.pendingSyncs).toBeUndefined();
+    expect(data.snapshots!.eu_customers!.rows).toBe(5);
+    expect(await objectsUnder(`${prefix}/syncs/`)).toEqual([]);
   });
 
   it('a restored cache whose members were edited, or are an older snapshot, is refreshed from the state, never trusted', {

@@ -116,6 +116,21 @@ export function maximalState(): StateDocument {
           sha256: hash('1'),
         },
       },
+      pendingSyncs: {
+        lapsed_buyers: {
+          key: 'syncs/newsletter/lapsed_buyers/sync-20240502T050000Z-0a1b2c3d.parquet',
+          runId: 'sync-20240502T050000Z-0a1b2c3d',
+          segment: '[null,"lapsed_buyers"]',
+          header: '{"activation":"newsletter"}',
+          attributes: hash('f'),
+          batchSize: 500,
+          batchCount: 1,
+          added: 3,
+          removed: 1,
+          bytes: 512,
+          sha256: hash('2'),
+        },
+      },
       runs: [
         {
           runId: 'sync-20240501T050000Z',
