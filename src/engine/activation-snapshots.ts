@@ -188,6 +188,7 @@ export async function restoreSyncFile(
   file: string,
 ): Promise<void> {
   await dropUnfinishedSyncs(engine, key.activation, key.audience);
+  await engine.run(`DROP TABLE IF EXISTS ${itemsTable(sync.runId)}`);
   await engine.run(
     `CREATE TABLE ${itemsTable(sync.runId)} AS SELECT op, id FROM read_parquet(${quoteLiteral(file)}) ORDER BY n`,
   );
