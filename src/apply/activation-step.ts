@@ -8,8 +8,13 @@ import { errorCode, errorMessage, OutflowError } from '../diagnostics/index.js';
 import type { FrozenSync } from '../engine/activation.js';
 import type { Engine } from '../engine/index.js';
 import type { ActivationSyncAction } from '../plan/index.js';
-import type { AudienceSync, ExportRun, SyncMark } from '../state/index.js';
+import type { ActivationSnapshot, AudienceSync, ExportRun, SyncMark } from '../state/index.js';
 import { crashPoint } from '../testing/index.js';
+import {
+  removeSettledSyncObjects,
+  uploadActivationSnapshot,
+  uploadPendingSync,
+} from './activation-snapshot.js';
 import { nameOf, type StepContext } from './step-context.js';
 import { SyncJournal } from './sync-journal.js';
 
@@ -49,6 +54,12 @@ export async function runActivationSync(ctx: StepContext, a: ActivationSyncActio
   const concurrency = conn.config.type === 'webhook' ? conn.config.concurrency : 1;
   const done: AudienceSync[] = [];
   const marks: Record<string, SyncMark> = {};
+  // Remote state: each finished sync's delivered members travel as a snapshot the state lists,
+  // and each sync is recorded as pending (its batches uploaded) before its first batch is sent.
+  const remote = !draft && ctx.input.segments !== undefined;
+  const snapshots: Record<string, ActivationSnapshot> = {};
+  const previous = ctx.data(a.address).snapshots ?? {};
+  let pendingRecorded = Object.keys(ctx.data(a.address).pendingSyncs ?? {}).length > 0;
   let current: AudienceSync | undefined;
   let bytes = 0;
   const lines: string[] = [];
@@ -127,6 +138,18 @@ export async function runActivationSync(ctx: StepContext, a: ActivationSyncActio
     await finishSync(engine, { activation: name, audience }, sync);
     journal.remove();
     summary.members = await segmentSize(engine, { activation: name, audience, segment: sync.segment });
+    if (remote) {
+      const key = { activation: name, audience, segment: sync.segment };
+      const changed = sync.added + sync.removed > 0;
+      const before = snapshots[audience] ?? previous[audience];
+      snapshots[audience] = await uploadActivationSnapshot(
+        ctx,
+        engine,
+        key,
+        { runId: sync.runId, changed },
+        before,
+      );
+    }
     marks[audience] = {
       at: ctx.input.now.toISOString(),
       members: summary.members,
@@ -156,6 +179,20 @@ export async function runActivationSync(ctx: StepContext, a: ActivationSyncActio
         header: JSON.stringify({ ...spec.header, runId } satisfies SyncHeader),
         batchSize,
       });
+      if (remote && frozen.batchCount > 0) {
+        // Any runner finishes it from here on: the state lists its batches before one is sent,
+        // together with the snapshot of the sync this one was diffed after.
+        const pending = await uploadPendingSync(ctx, engine, { activation: name, audience }, frozen);
+        const snapshot = snapshots[audience];
+        await ctx.record({
+          type: 'syncPending',
+          address: a.address,
+          audience,
+          pending,
+          ...(snapshot === undefined ? {} : { snapshot }),
+        });
+        pendingRecorded = true;
+      }
       crashPoint('activation.frozen');
       done.push(await deliver(audience, frozen));
     }
@@ -165,7 +202,9 @@ export async function runActivationSync(ctx: StepContext, a: ActivationSyncActio
       const sync = [...done, ...(current === undefined ? [] : [current])];
       const run = syncRun(ctx, startedAt, sync, bytes, error);
       // The state store failing too is already reported by the failure being thrown.
-      await ctx.record({ type: 'runFailed', address: a.address, run }).catch(() => undefined);
+      // Audiences whose sync finished before the failure keep their new snapshot.
+      const kept = Object.keys(snapshots).length === 0 ? {} : { snapshots };
+      await ctx.record({ type: 'runFailed', address: a.address, run, ...kept }).catch(() => undefined);
     }
     throw error;
   }
@@ -174,8 +213,11 @@ export async function runActivationSync(ctx: StepContext, a: ActivationSyncActio
     address: a.address,
     run: syncRun(ctx, startedAt, done, bytes),
     marks,
+    ...(Object.keys(snapshots).length === 0 ? {} : { snapshots }),
     ...(draft ? {} : { connection: conn.address }),
   });
+  // The batches of syncs now recorded as finished are no longer needed by any runner.
+  if (remote && pendingRecorded) await removeSettledSyncObjects(ctx, name);
   const sent = done
     .filter((s) => s.batches > 0)
     .map((s) => `${s.audience} → ${s.segment}: +${s.added} −${s.removed} in ${inBatches(s.batches)}`);

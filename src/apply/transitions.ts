@@ -2,9 +2,11 @@
 // comes in the event. The executor (executor.ts) does the work and records each step here.
 import { type ResourceChange, recordApplied } from '../plan/index.js';
 import type {
+  ActivationSnapshot,
   ExportRun,
   IngestedFile,
   PendingRun,
+  PendingSync,
   ResourceData,
   RunError,
   ScheduleAnchor,
@@ -47,14 +49,30 @@ export type ApplyEvent =
     }
   /** A run was not made (limits.maxRows with onExceed: skip). */
   | { type: 'runSkipped'; address: string; run: ExportRun; every?: string }
-  /** A run or sync failed; an interrupted run stays pending, so the next apply retries it as is. */
-  | { type: 'runFailed'; address: string; run: ExportRun }
+  /**
+   * A run or sync failed; an interrupted run stays pending, so the next apply retries it as is.
+   * `snapshots`: audiences of a failed sync that finished before the failure (remote backends).
+   */
+  | { type: 'runFailed'; address: string; run: ExportRun; snapshots?: Record<string, ActivationSnapshot> }
+  /**
+   * Remote backends: an audience's sync is frozen and its batches uploaded, none sent yet; with the
+   * snapshot of the audience's sync that finished just before it in the same step, if any.
+   */
+  | {
+      type: 'syncPending';
+      address: string;
+      audience: string;
+      pending: PendingSync;
+      snapshot?: ActivationSnapshot;
+    }
   /** An activation sync finished: its run, and each audience's new mark. */
   | {
       type: 'synced';
       address: string;
       run: ExportRun;
       marks: Record<string, SyncMark>;
+      /** Remote backends: the new snapshot of each audience's delivered members (uploaded already). */
+      snapshots?: Record<string, ActivationSnapshot>;
       /** The webhook Connection (`Connection/name`): it is now known to be reachable. */
       connection?: string;
     }
@@ -93,9 +111,17 @@ export function transition(state: StateDocument, event: ApplyEvent): StateDocume
         ? published
         : reached(published, event.connection, event.run.finishedAt);
     }
+    case 'syncPending':
+      return withData(state, event.address, (d) => {
+        const next = withSnapshots(
+          d,
+          event.snapshot === undefined ? undefined : { [event.audience]: event.snapshot },
+        );
+        return { ...next, pendingSyncs: { ...next.pendingSyncs, [event.audience]: event.pending } };
+      });
     case 'synced': {
       const synced = withData(state, event.address, (d) => ({
-        ...d,
+        ...withSnapshots(d, event.snapshots),
         runs: appendRun(d.runs, event.run),
         syncMarks: { ...d.syncMarks, ...event.marks },
       }));
@@ -122,8 +148,31 @@ export function transition(state: StateDocument, event: ApplyEvent): StateDocume
         ...anchored(d, event.every, event.run.window.to),
       }));
     case 'runFailed':
-      return withData(state, event.address, (d) => ({ ...d, runs: appendRun(d.runs, event.run) }));
+      return withData(state, event.address, (d) => ({
+        ...withSnapshots(d, event.snapshots),
+        runs: appendRun(d.runs, event.run),
+      }));
   }
+}
+
+/**
+ * The data with these audiences' snapshots replaced (none given: unchanged); a pending sync that
+ * a new snapshot folds in (the same runId) is no longer pending.
+ */
+function withSnapshots(
+  d: ResourceData,
+  snapshots: Record<string, ActivationSnapshot> | undefined,
+): ResourceData {
+  if (snapshots === undefined) return d;
+  const { pendingSyncs, ...rest } = d;
+  const pending = Object.entries(pendingSyncs ?? {}).filter(
+    ([audience, p]) => snapshots[audience]?.runId !== p.runId,
+  );
+  return {
+    ...rest,
+    snapshots: { ...d.snapshots, ...snapshots },
+    ...(pending.length === 0 ? {} : { pendingSyncs: Object.fromEntries(pending) }),
+  };
 }
 
 /** A connection was used successfully at `at` (when it is in state). */

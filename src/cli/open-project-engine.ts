@@ -80,13 +80,29 @@ export async function guardWarehouse(
         await destination.download(prefixedKey(target.prefix, key), file);
       },
     });
-    if (refresh.loaded === 0 && refresh.rebuilt.length === 0 && refresh.discarded === 0) return undefined;
+    if (
+      refresh.loaded === 0 &&
+      refresh.snapshots === 0 &&
+      refresh.syncs === 0 &&
+      refresh.rebuilt.length === 0 &&
+      refresh.discarded === 0
+    )
+      return undefined;
+    const snapshots =
+      refresh.snapshots === 0
+        ? ''
+        : ` and ${refresh.snapshots} activation snapshot${refresh.snapshots === 1 ? '' : 's'}`;
     const parts = [
-      `${refresh.created ? 'rebuilt' : 'brought up to date'} from ${refresh.loaded} segment${refresh.loaded === 1 ? '' : 's'} (${refresh.bytes} bytes)`,
+      `${refresh.created ? 'rebuilt' : 'brought up to date'} from ${refresh.loaded} segment${refresh.loaded === 1 ? '' : 's'}${snapshots} (${refresh.bytes} bytes)`,
       ...(refresh.rebuilt.length > 0 && !refresh.created
         ? [`refreshed ${refresh.rebuilt.join(', ')} (it disagreed with the state)`]
         : []),
       ...(refresh.discarded > 0 ? [`removed ${refresh.discarded} rows the state does not record`] : []),
+      ...(refresh.syncs > 0
+        ? [
+            `${refresh.syncs} unfinished activation sync${refresh.syncs === 1 ? '' : 's'} taken over from the state (sent again with the same webhook-ids)`,
+          ]
+        : []),
     ];
     return `warehouse ${relative(root, layout.warehouse)}: ${parts.join('; ')}`;
   } finally {

@@ -19,11 +19,11 @@ import type { Engine, SqlValue } from './engine.js';
 import { audienceSql, type FlowRef, latestPeopleSql, personIdentifierOf } from './sql/audience-sql.js';
 import { quoteIdent } from './sql/quote.js';
 
-const MEMBERS = '_outflow_activation_members';
-const SEGMENTS = '_outflow_activation_segments';
-const SYNCS = '_outflow_activation_syncs';
+export const MEMBERS = '_outflow_activation_members';
+export const SEGMENTS = '_outflow_activation_segments';
+export const SYNCS = '_outflow_activation_syncs';
 /** The table of one sync's batches (run ids are `sync-<stamp>-<hex>`: safe in a name once quoted). */
-function itemsTable(runId: string): string {
+export function itemsTable(runId: string): string {
   return quoteIdent(`_outflow_sync_${runId}`);
 }
 
@@ -70,7 +70,7 @@ export interface FrozenSync {
 }
 
 /** The short key a segment's delivered members are stored under. */
-function segmentKey(key: MembershipKey): string {
+export function segmentKey(key: MembershipKey): string {
   return createHash('sha256')
     .update(JSON.stringify([key.activation, key.audience, key.segment]))
     .digest('hex')
@@ -88,7 +88,7 @@ export async function ensureActivationTables(engine: Engine): Promise<void> {
 }
 
 /** Whether the warehouse has the activation tables (a read-only plan must not create them). */
-async function hasActivationTables(engine: Engine): Promise<boolean> {
+export async function hasActivationTables(engine: Engine): Promise<boolean> {
   const rows = await engine.all(
     `SELECT count(*) AS n FROM information_schema.tables WHERE table_name IN ('${MEMBERS}', '${SEGMENTS}', '${SYNCS}')`,
   );

@@ -39,7 +39,7 @@ export function notHere(
     `the warehouse ${warehouse} ${why}, but the state ${stateShown} (lineage ${state.lineage}, serial ${state.serial}) records ${untravelled}, which only that warehouse holds; nothing was run`,
     {
       hint:
-        "warehouse segments carry ingested rows only, not activation syncs nor rows ingested before the state was remote: run outflow on the machine that holds this project's .outflow/ (or restore that folder, e.g. from a CI cache, before running); " +
+        "warehouse segments and activation snapshots carry only what was ingested and synced since the state was remote: run outflow on the machine that holds this project's .outflow/ (or restore that folder, e.g. from a CI cache, before running); " +
         'going on without it would re-export, re-send or miss data',
       meta: { warehouse, lineage: state.lineage },
     },

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OutflowError } from '../diagnostics/index.js';
 import type { Engine } from '../engine/index.js';
 import type { Dataflow } from '../schema/index.js';
 import type { StateDocument, WarehouseSegment } from '../state/index.js';
 import { crashPoint } from '../testing/index.js';
+import { refreshActivation } from './activation-rebuild.js';
+import { downloadChecked } from './checked-download.js';
 import { LINEAGE_TABLE, notHere, stateHoldsWarehouseData } from './warehouse-lineage.js';
 
 /** What opening a warehouse under remote state did to bring it in line with the state. */
@@ -16,6 +17,10 @@ export interface WarehouseRefresh {
   rebuilt: string[];
   /** Segments downloaded and loaded. */
   loaded: number;
+  /** Activation snapshots downloaded and loaded (an audience's delivered members replaced). */
+  snapshots: number;
+  /** Pending activation syncs downloaded and made this warehouse's unfinished syncs. */
+  syncs: number;
   bytes: number;
   /** Rows deleted because their `_seq` is above what the state records. */
   discarded: number;
@@ -43,15 +48,24 @@ export interface RemoteWarehouseOptions {
  * lineage, is made anew; a dataflow whose table holds rows no listed segment accounts for (a
  * cache that disagrees with the state) is emptied and rebuilt; one that is only behind loads the
  * segments it lacks. Rows above the state's `ingestSeq` (an ingest that never reached the state)
- * are deleted; `upsert` tables are brought back to one row per person. Data the segments do not
- * carry (activation syncs, rows ingested before segments) keeps part A's refusal
- * (`warehouse-not-here`) when the warehouse is missing or foreign.
+ * are deleted; `upsert` tables are brought back to one row per person. Each activation audience
+ * whose delivered members are not exactly the snapshot the state lists is loaded from it. Data
+ * neither carries (activation syncs and rows from before the state was remote) keeps part A's
+ * refusal (`warehouse-not-here`) when the warehouse is missing or foreign.
  */
 export async function refreshRemoteWarehouse(options: RemoteWarehouseOptions): Promise<WarehouseRefresh> {
   const { state } = options;
   const holdsData = stateHoldsWarehouseData(state);
   const untravelled = dataWithoutSegments(state);
-  const refresh: WarehouseRefresh = { created: false, rebuilt: [], loaded: 0, bytes: 0, discarded: 0 };
+  const refresh: WarehouseRefresh = {
+    created: false,
+    rebuilt: [],
+    loaded: 0,
+    snapshots: 0,
+    syncs: 0,
+    bytes: 0,
+    discarded: 0,
+  };
   if (!existsSync(options.warehouse)) {
     if (holdsData && untravelled !== undefined)
       throw notHere(options.shownWarehouse, options.stateShown, state, 'does not exist', untravelled);
@@ -91,6 +105,13 @@ export async function refreshRemoteWarehouse(options: RemoteWarehouseOptions): P
       await refreshDataflow(engine, options, refresh, resource.name, config, resource.data.ingestSeq ?? 0, [
         ...resource.data.segments.objects,
       ]);
+    }
+    for (const resource of Object.values(state.resources)) {
+      if (resource.kind !== 'Activation' || resource.data === undefined) continue;
+      const done = await refreshActivation(engine, options, resource.name, resource.data);
+      refresh.snapshots += done.snapshots;
+      refresh.syncs += done.syncs;
+      refresh.bytes += done.bytes;
     }
   } finally {
     await engine.close();
@@ -132,22 +153,19 @@ async function refreshDataflow(
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   try {
-    const { sha256File } = await import('../engine/export.js');
     const files: { segment: WarehouseSegment; file: string }[] = [];
     for (const [i, segment] of missing.entries()) {
       const file = join(dir, `${i}.parquet`);
-      await options.download(segment.key, file);
-      const sha256 = await sha256File(file);
-      if (sha256 !== segment.sha256) {
-        throw new OutflowError(
-          'segment-corrupt',
-          `warehouse segment ${segment.key} of dataflow "${name}" does not match the state (sha256 ${sha256}, the state records ${segment.sha256}); nothing was run`,
-          {
-            hint: 'the object was changed or replaced in the bucket after it was written; restore it (bucket versioning keeps earlier versions), or replace the dataflow to ingest its stream files again',
-            meta: { dataflow: name, key: segment.key },
-          },
-        );
-      }
+      await downloadChecked(
+        options.download,
+        segment,
+        file,
+        `warehouse segment ${segment.key} of dataflow "${name}"`,
+        {
+          hint: 'the object was changed or replaced in the bucket after it was written; restore it (bucket versioning keeps earlier versions), or replace the dataflow to ingest its stream files again',
+          meta: { dataflow: name, key: segment.key },
+        },
+      );
       files.push({ segment, file });
     }
     // All or nothing: a warehouse killed half-way holds rows its list does not account for, and
@@ -215,15 +233,23 @@ async function recordedLineage(engine: Engine): Promise<string | undefined> {
 }
 
 /**
- * What the state records that segments cannot bring back, or undefined when everything travels:
- * activation syncs (their delivered members stay in the warehouse) and dataflows with rows
- * ingested before segments were written.
+ * What the state records that segments and snapshots cannot bring back, or undefined when
+ * everything travels: activation syncs of an audience the activation still has but no snapshot
+ * lists (synced before the state was remote, not synced since) and dataflows with rows ingested
+ * before segments were written.
  */
 export function dataWithoutSegments(state: StateDocument): string | undefined {
   for (const [address, r] of Object.entries(state.resources)) {
     const d = r.data;
     if (d === undefined) continue;
-    if (Object.keys(d.syncMarks ?? {}).length > 0) return `the activation syncs of ${address}`;
+    // An audience the activation no longer has is never synced again: its mark needs no snapshot.
+    const audiences = r.config.audiences;
+    const current = Array.isArray(audiences) ? new Set(audiences.map(String)) : undefined;
+    const unsnapshotted = Object.keys(d.syncMarks ?? {}).filter(
+      (audience) => d.snapshots?.[audience] === undefined && (current === undefined || current.has(audience)),
+    );
+    if (unsnapshotted.length > 0)
+      return `the activation syncs of ${address} (${unsnapshotted.join(', ')}) from before its state was remote`;
     if (r.kind === 'Dataflow' && (d.ingestSeq ?? 0) > 0 && d.segments === undefined)
       return `the rows of ${address}, ingested before its state was remote`;
   }

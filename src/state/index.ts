@@ -14,6 +14,7 @@ export { describeLock, formatAge, isProcessAlive, type LockInfo } from './lock-i
 export type { ConditionalObjects, VersionedText } from './remote-store.js';
 export { LocalStateStore, type StateStore } from './store.js';
 export type {
+  ActivationSnapshot,
   AudienceSync,
   ConnectionCheck,
   ExportRun,
@@ -21,6 +22,7 @@ export type {
   ExportRunStatus,
   IngestedFile,
   PendingRun,
+  PendingSync,
   ResourceAddress,
   ResourceData,
   ResourceState,

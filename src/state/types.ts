@@ -45,6 +45,10 @@ export interface ResourceData {
   scheduleAnchor?: ScheduleAnchor;
   /** Activations: last successful sync per audience name. */
   syncMarks?: Record<string, SyncMark>;
+  /** Activations under a remote state backend: per audience name, the segment's delivered members as a Parquet object. */
+  snapshots?: Record<string, ActivationSnapshot>;
+  /** Activations under a remote state backend: per audience name, a frozen sync not yet recorded as finished. */
+  pendingSyncs?: Record<string, PendingSync>;
   /** Connections: the last `outflow connections test` and the last successful publication. */
   check?: ConnectionCheck;
 }
@@ -86,6 +90,43 @@ export interface WarehouseSegment {
   sha256: string;
   seqFrom: number;
   seqTo: number;
+}
+
+/** One audience's delivered members after a finished sync, as one Parquet object below the state prefix. */
+export interface ActivationSnapshot {
+  /** Relative to the state prefix: `warehouse/_activations/<activation>/<audience>/<runId>.parquet`. */
+  key: string;
+  /** The sync whose folding-in the object holds. */
+  runId: string;
+  /** The segment's identity (group and name, as JSON) the members were delivered to. */
+  segment: string;
+  /** Members in the object. */
+  rows: number;
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * A sync frozen under a remote state backend, recorded before its first batch is sent: its batches
+ * (op, id, in order) as one Parquet object, and what `freezeSync` fixed, so that any runner
+ * finishes it with the same batches and webhook-ids.
+ */
+export interface PendingSync {
+  /** Relative to the state prefix: `syncs/<activation>/<audience>/<runId>.parquet`. */
+  key: string;
+  runId: string;
+  /** The segment's identity (group and name, as JSON) it was frozen for. */
+  segment: string;
+  /** The body's fixed part, as JSON. */
+  header: string;
+  /** Fingerprint of the attributes its added members are sent with. */
+  attributes: string;
+  batchSize: number;
+  batchCount: number;
+  added: number;
+  removed: number;
+  bytes: number;
+  sha256: string;
 }
 
 export interface Watermark {

@@ -33,6 +33,8 @@ export const CRASH_POINTS = [
   'activation.frozen',
   /** A batch of an activation sync was accepted by the receiver and recorded in the warehouse. */
   'activation.batch-delivered',
+  /** Remote state: a finished sync's activation snapshot is uploaded (and marked loaded), the sync not yet recorded in state. */
+  'activation.snapshot-uploaded',
   /** A state write's temp file is written and synced, not yet renamed over the state. */
   'state.before-rename',
   /** Remote state: the store accepted a new state.json; the command has not gone on. */

@@ -99,6 +99,8 @@ describe('apply survives kill -9 at any point', () => {
       'state.remote-written',
       'lock.releasing',
       'segment.loaded',
+      // test/cli/activation-remote.test.ts
+      'activation.snapshot-uploaded',
     ]);
     expect(CRASH_POINTS.filter((p) => !named.has(p) && !elsewhere.has(p))).toEqual([]);
   });

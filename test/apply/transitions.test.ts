@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_RUNS, transition } from '../../src/apply/index.js';
-import type { ExportRun, StateDocument } from '../../src/state/index.js';
+import type { ActivationSnapshot, ExportRun, PendingSync, StateDocument } from '../../src/state/index.js';
 
 const at = '2026-11-20T12:00:00.000Z';
 const state = (): StateDocument => ({
@@ -125,5 +125,75 @@ describe('apply transitions (pure: state, event → state)', () => {
     expect(() => transition(state(), { type: 'runPending', address: 'Export/nope', pending })).toThrow(
       /not in state/,
     );
+  });
+
+  it('a pending sync stays until a snapshot of the same run folds it in (synced or a partly failed sync)', () => {
+    const withActivation = (): StateDocument => {
+      const s = state();
+      s.resources['Activation/a'] = {
+        kind: 'Activation',
+        name: 'a',
+        configHash: 'c'.repeat(64),
+        config: {},
+        appliedAt: at,
+      };
+      return s;
+    };
+    const snap = (runId: string): ActivationSnapshot => ({
+      key: `warehouse/_activations/a/x/${runId}.parquet`,
+      runId,
+      segment: '[null,"x"]',
+      rows: 2,
+      bytes: 10,
+      sha256: '1'.repeat(64),
+    });
+    const sync = (runId: string): PendingSync => ({
+      key: `syncs/a/x/${runId}.parquet`,
+      runId,
+      segment: '[null,"x"]',
+      header: '{}',
+      attributes: 'h',
+      batchSize: 2,
+      batchCount: 1,
+      added: 2,
+      removed: 0,
+      bytes: 10,
+      sha256: '2'.repeat(64),
+    });
+    const data = (s: StateDocument) => s.resources['Activation/a']!.data!;
+    let s = transition(withActivation(), {
+      type: 'syncPending',
+      address: 'Activation/a',
+      audience: 'x',
+      pending: sync('p1'),
+    });
+    expect(data(s).pendingSyncs).toEqual({ x: sync('p1') });
+    // p1 finished (taken over), then p2 frozen after it: one write lists p1's snapshot and p2.
+    s = transition(s, {
+      type: 'syncPending',
+      address: 'Activation/a',
+      audience: 'x',
+      pending: sync('p2'),
+      snapshot: snap('p1'),
+    });
+    expect(data(s)).toMatchObject({ snapshots: { x: snap('p1') }, pendingSyncs: { x: sync('p2') } });
+    // p2 fails: it stays pending; a snapshot of another audience changes nothing for x.
+    s = transition(s, {
+      type: 'runFailed',
+      address: 'Activation/a',
+      run: run('failed'),
+      snapshots: { y: snap('q1') },
+    });
+    expect(data(s).pendingSyncs).toEqual({ x: sync('p2') });
+    expect(Object.keys(data(s).snapshots!)).toEqual(['x', 'y']);
+    s = transition(s, {
+      type: 'synced',
+      address: 'Activation/a',
+      run: run('succeeded'),
+      marks: { x: { at, members: 2, hash: 'h' } },
+      snapshots: { x: snap('p2') },
+    });
+    expect(data(s).pendingSyncs).toBeUndefined();
+    expect(data(s).snapshots!.x).toEqual(snap('p2'));
   });
 });

@@ -203,7 +203,9 @@ describe('remote state on azurite, through the outflow binary', () => {
     expect(refused.stderr).toContain('error[warehouse-not-here]');
     expect(refused.stderr).toContain('.outflow/warehouse.duckdb does not exist');
     expect(refused.stderr).toContain('the rows of Dataflow/events, ingested before its state was remote');
-    expect(refused.stderr).toContain('hint: warehouse segments carry ingested rows only');
+    expect(refused.stderr).toContain(
+      'hint: warehouse segments and activation snapshots carry only what was ingested and synced since the state was remote',
+    );
     expect(refused.stderr).not.toContain('    at ');
     expect((await store.read())!.serial).toBe(state.serial + 1);
     expect(await store.readLock()).toBeUndefined();

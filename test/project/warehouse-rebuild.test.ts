@@ -3,12 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { segmentKey } from '../../src/apply/ingest-step.js';
+import { ensureActivationTables, segmentKey as membersKey } from '../../src/engine/activation.js';
+import { writeSnapshotFile } from '../../src/engine/activation-snapshots.js';
 import { sha256File } from '../../src/engine/export.js';
 import { type Engine, ensureDataset, openEngine } from '../../src/engine/index.js';
 import { markSegmentLoaded, writeSegmentFile } from '../../src/engine/segments.js';
-import { refreshRemoteWarehouse } from '../../src/project/warehouse-rebuild.js';
+import { dataWithoutSegments, refreshRemoteWarehouse } from '../../src/project/warehouse-rebuild.js';
 import type { Dataflow } from '../../src/schema/index.js';
-import { emptyState, type StateDocument, type WarehouseSegment } from '../../src/state/index.js';
+import {
+  type ActivationSnapshot,
+  emptyState,
+  type StateDocument,
+  type WarehouseSegment,
+} from '../../src/state/index.js';
 
 // refreshRemoteWarehouse against real DuckDB, with a folder standing for the bucket: a missing
 // warehouse is rebuilt, a cache that is behind tops up, one that disagrees is refreshed, rows the
@@ -206,5 +213,118 @@ describe('refreshRemoteWarehouse', () => {
       [1, 'a', 1],
       [2, 'b', 2],
     ]);
+  });
+});
+
+describe('refreshRemoteWarehouse: activation snapshots', () => {
+  const SEGMENT = '["cdp","eu"]';
+  const key = { activation: 'newsletter', audience: 'eu', segment: SEGMENT };
+
+  /** An activation snapshot of audience `eu` holding `ids` in the bucket; returns what state records. */
+  async function snapshot(ids: string[], runId: string): Promise<ActivationSnapshot> {
+    const engine = await open(':memory:');
+    try {
+      await ensureActivationTables(engine);
+      for (const id of ids)
+        await engine.run(`INSERT INTO _outflow_activation_members VALUES ($1, $2, 'h1')`, [
+          membersKey(key),
+          id,
+        ]);
+      const file = join(staging, `${runId}.parquet`);
+      const rows = await writeSnapshotFile(engine, key, file);
+      const objectKey = `warehouse/_activations/newsletter/eu/${runId}.parquet`;
+      mkdirSync(join(bucket, 'warehouse/_activations/newsletter/eu'), { recursive: true });
+      copyFileSync(file, join(bucket, objectKey));
+      return { key: objectKey, runId, segment: SEGMENT, rows, bytes: 1, sha256: await sha256File(file) };
+    } finally {
+      await engine.close();
+    }
+  }
+
+  function withActivation(state: StateDocument, snap: ActivationSnapshot | undefined): StateDocument {
+    state.resources['Activation/newsletter'] = {
+      kind: 'Activation',
+      name: 'newsletter',
+      configHash: 'b'.repeat(64),
+      config: { audiences: ['eu'] },
+      appliedAt: '2026-11-16T00:00:00.000Z',
+      data: {
+        syncMarks: { eu: { at: '2026-11-16T00:00:00.000Z', members: snap?.rows ?? 0, hash: 'h1' } },
+        ...(snap === undefined ? {} : { snapshots: { eu: snap } }),
+      },
+    };
+    return state;
+  }
+
+  async function members(): Promise<{ ids: string[]; syncs: number }> {
+    const engine = await open(warehouse);
+    try {
+      const ids = (
+        await engine.all(
+          `SELECT m.id FROM _outflow_activation_members m JOIN _outflow_activation_segments s USING (seg) WHERE s.activation = 'newsletter' AND s.audience = 'eu' AND s.segment = $1 ORDER BY m.id`,
+          [SEGMENT],
+        )
+      ).map((r) => String(r.id));
+      const [n] = await engine.all('SELECT count(*) AS n FROM _outflow_activation_syncs');
+      return { ids, syncs: Number(n?.n ?? 0) };
+    } finally {
+      await engine.close();
+    }
+  }
+
+  it('a missing warehouse gets the snapshot; one holding it is left alone; edited members, or an older snapshot with its unfinished sync, are replaced', async () => {
+    const s1 = await segment([[1, 'a', 1]], 1, 1);
+    const k1 = await snapshot(['1', '2', '3'], 'sync-1');
+    const first = await refresh(withActivation(stateWith([s1], 1), k1));
+    expect(first).toMatchObject({ created: true, loaded: 1, snapshots: 1 });
+    expect(await members()).toEqual({ ids: ['1', '2', '3'], syncs: 0 });
+    expect(await refresh(withActivation(stateWith([s1], 1), k1))).toMatchObject({ loaded: 0, snapshots: 0 });
+
+    // Edited by hand: the members no longer match what was loaded.
+    let engine = await open(warehouse);
+    await engine.run(`DELETE FROM _outflow_activation_members WHERE id = '2'`);
+    await engine.close();
+    expect(await refresh(withActivation(stateWith([s1], 1), k1))).toMatchObject({ snapshots: 1 });
+    expect((await members()).ids).toEqual(['1', '2', '3']);
+
+    // The state moved on to a newer snapshot; this warehouse still has an unfinished sync frozen
+    // against the older one: the members are replaced and the sync dropped.
+    engine = await open(warehouse);
+    await engine.run(
+      `INSERT INTO _outflow_activation_syncs VALUES ('sync-0', 'newsletter', 'eu', $1, '{}', 'h1', 2, 1, 1, 0)`,
+      [SEGMENT],
+    );
+    await engine.run(`CREATE TABLE "_outflow_sync_sync-0" AS SELECT 'added' AS op, '9' AS id`);
+    await engine.close();
+    const k2 = await snapshot(['1', '4'], 'sync-2');
+    expect(await refresh(withActivation(stateWith([s1], 1), k2))).toMatchObject({ snapshots: 1 });
+    expect(await members()).toEqual({ ids: ['1', '4'], syncs: 0 });
+  });
+
+  it('refuses a snapshot whose bytes are not the ones the state records (segment-corrupt), loading nothing', async () => {
+    const s1 = await segment([[1, 'a', 1]], 1, 1);
+    const k1 = await snapshot(['1'], 'sync-1');
+    writeFileSync(join(bucket, k1.key), 'not parquet');
+    await expect(refresh(withActivation(stateWith([s1], 1), k1))).rejects.toMatchObject({
+      code: 'segment-corrupt',
+      message: expect.stringContaining(
+        'activation snapshot warehouse/_activations/newsletter/eu/sync-1.parquet',
+      ),
+    });
+  });
+
+  it('only a sync mark without a snapshot, of an audience the activation still has, cannot travel', async () => {
+    const s1 = await segment([[1, 'a', 1]], 1, 1);
+    const k1 = await snapshot(['1'], 'sync-1');
+    expect(dataWithoutSegments(withActivation(stateWith([s1], 1), k1))).toBeUndefined();
+    const before = withActivation(stateWith([s1], 1), undefined);
+    expect(dataWithoutSegments(before)).toBe(
+      'the activation syncs of Activation/newsletter (eu) from before its state was remote',
+    );
+    before.resources['Activation/newsletter']!.config = { audiences: ['other'] };
+    expect(dataWithoutSegments(before)).toBeUndefined();
+    // A missing warehouse is refused when the syncs cannot travel.
+    const refused = withActivation(stateWith([s1], 1), undefined);
+    await expect(refresh(refused)).rejects.toMatchObject({ code: 'warehouse-not-here' });
   });
 });

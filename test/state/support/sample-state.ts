@@ -106,6 +106,31 @@ export function maximalState(): StateDocument {
     appliedAt: '2024-05-01T03:00:00.000Z',
     data: {
       syncMarks: { lapsed_buyers: { at: '2024-05-01T05:00:00.000Z', members: 42, hash: hash('f') } },
+      snapshots: {
+        lapsed_buyers: {
+          key: 'warehouse/_activations/newsletter/lapsed_buyers/sync-20240501T050000Z-3f9a1c2b.parquet',
+          runId: 'sync-20240501T050000Z-3f9a1c2b',
+          segment: '[null,"lapsed_buyers"]',
+          rows: 42,
+          bytes: 1024,
+          sha256: hash('1'),
+        },
+      },
+      pendingSyncs: {
+        lapsed_buyers: {
+          key: 'syncs/newsletter/lapsed_buyers/sync-20240502T050000Z-0a1b2c3d.parquet',
+          runId: 'sync-20240502T050000Z-0a1b2c3d',
+          segment: '[null,"lapsed_buyers"]',
+          header: '{"activation":"newsletter"}',
+          attributes: hash('f'),
+          batchSize: 500,
+          batchCount: 1,
+          added: 3,
+          removed: 1,
+          bytes: 512,
+          sha256: hash('2'),
+        },
+      },
       runs: [
         {
           runId: 'sync-20240501T050000Z',
