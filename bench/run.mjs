@@ -41,6 +41,14 @@ if (process.argv.includes('--scale')) {
   process.exit(r.status ?? 1);
 }
 
+// `npm run bench -- --remote`: only the remote-state bench (bench/remote.mjs: a second run on a fresh
+// runner after 5M events, state and warehouse segments on azurite; BENCH_REMOTE_EVENTS,
+// BENCH_REMOTE_REPEAT). In the default run too, last; BENCH_REMOTE=0 skips it there.
+if (process.argv.includes('--remote')) {
+  const r = spawnSync('node', [join(here, 'remote.mjs')], { stdio: 'inherit', env: process.env });
+  process.exit(r.status ?? 1);
+}
+
 // validate: with a warm user cache (a temp OUTFLOW_CACHE_DIR filled by one untimed run: the usual
 // case, a config that did not change since the last command) and without (OUTFLOW_CACHE_DIR=off:
 // a first run, or a fresh CI machine), against node + yaml + ajv over the same files.
@@ -120,5 +128,13 @@ if (process.env.BENCH_UPLOAD !== '0') {
 // same batches (bench/activation.mjs; BENCH_MEMBERS, BENCH_ACT_REPEAT; BENCH_ACTIVATION=0 skips).
 if (process.env.BENCH_ACTIVATION !== '0') {
   const r = spawnSync('node', [join(here, 'activation.mjs')], { stdio: 'inherit', env: process.env });
+  if (r.status !== 0) process.exitCode = 1;
+}
+
+// Remote state: a second `outflow run` after 5M events on the warm machine, on a fresh runner with
+// .outflow/ restored from a cache, and on a fresh runner without it: time, bytes up/down through a
+// counting proxy, peak RSS (bench/remote.mjs; BENCH_REMOTE_EVENTS, BENCH_REMOTE_REPEAT; BENCH_REMOTE=0 skips).
+if (process.env.BENCH_REMOTE !== '0') {
+  const r = spawnSync('node', [join(here, 'remote.mjs')], { stdio: 'inherit', env: process.env });
   if (r.status !== 0) process.exitCode = 1;
 }
