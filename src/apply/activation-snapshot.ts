@@ -1,11 +1,11 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { prefixedKey } from '../destinations/credentials.js';
 import type { FrozenSync, MembershipKey } from '../engine/activation.js';
 import type { Engine } from '../engine/index.js';
 import type { ActivationSnapshot, PendingSync } from '../state/index.js';
 import { crashPoint } from '../testing/index.js';
-import type { StepContext } from './step-context.js';
+import { putStateObject, type StepContext } from './step-context.js';
 
 /** The object key of an activation snapshot below the state prefix, as the state records it. */
 export function snapshotKey(activation: string, audience: string, runId: string): string {
@@ -28,9 +28,7 @@ export async function uploadPendingSync(
   key: Pick<MembershipKey, 'activation' | 'audience'>,
   sync: FrozenSync,
 ): Promise<PendingSync> {
-  const target = ctx.input.segments!;
   const { writeSyncFile } = await import('../engine/activation-snapshots.js');
-  const { sha256File } = await import('../engine/export.js');
   const dir = join(ctx.layout.stagingDir, 'snapshots', key.activation);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
@@ -38,12 +36,11 @@ export async function uploadPendingSync(
     const local = join(dir, `${key.audience}-pending.parquet`);
     await writeSyncFile(engine, sync.runId, local);
     const objectKey = pendingSyncKey(key.activation, key.audience, sync.runId);
-    const { size } = await stat(local);
-    const sha256 = await sha256File(local);
-    const destination = await ctx.destination(target.connection);
-    const report = ctx.transferReporter(`sync Activation/${key.activation}`, 'up');
-    await destination.put(prefixedKey(target.prefix, objectKey), local, (sent) =>
-      report(objectKey, sent, size),
+    const { bytes: size, sha256 } = await putStateObject(
+      ctx,
+      `sync Activation/${key.activation}`,
+      objectKey,
+      local,
     );
     return {
       key: objectKey,
@@ -98,9 +95,7 @@ export async function uploadActivationSnapshot(
   previous: ActivationSnapshot | undefined,
 ): Promise<ActivationSnapshot> {
   if (!sync.changed && previous !== undefined && previous.segment === key.segment) return previous;
-  const target = ctx.input.segments!;
   const { writeSnapshotFile, markSnapshotLoaded } = await import('../engine/activation-snapshots.js');
-  const { sha256File } = await import('../engine/export.js');
   const dir = join(ctx.layout.stagingDir, 'snapshots', key.activation);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
@@ -108,12 +103,11 @@ export async function uploadActivationSnapshot(
     const local = join(dir, `${key.audience}.parquet`);
     const rows = await writeSnapshotFile(engine, key, local);
     const objectKey = snapshotKey(key.activation, key.audience, sync.runId);
-    const { size } = await stat(local);
-    const sha256 = await sha256File(local);
-    const destination = await ctx.destination(target.connection);
-    const report = ctx.transferReporter(`sync Activation/${key.activation}`, 'up');
-    await destination.put(prefixedKey(target.prefix, objectKey), local, (sent) =>
-      report(objectKey, sent, size),
+    const { bytes: size, sha256 } = await putStateObject(
+      ctx,
+      `sync Activation/${key.activation}`,
+      objectKey,
+      local,
     );
     await markSnapshotLoaded(engine, {
       activation: key.activation,

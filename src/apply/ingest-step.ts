@@ -1,10 +1,9 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { prefixedKey } from '../destinations/credentials.js';
 import type { IngestAction } from '../plan/index.js';
 import type { ResourceData, WarehouseSegments } from '../state/index.js';
 import { crashPoint } from '../testing/index.js';
-import { nameOf, plural, type StepContext } from './step-context.js';
+import { nameOf, plural, putStateObject, type StepContext } from './step-context.js';
 
 /**
  * Ingests a dataflow's new stream files (all current ones for `overwrite`): files in a store are
@@ -116,14 +115,12 @@ async function uploadSegment(
   firstSeq: number,
   lastSeq: number,
 ): Promise<WarehouseSegments> {
-  const target = ctx.input.segments!;
   const generation = overwrite ? (d.segments?.generation ?? 0) + 1 : (d.segments?.generation ?? 1);
   const earlier = overwrite ? [] : (d.segments?.objects ?? []);
   const seqFrom = overwrite || d.segments !== undefined ? firstSeq : 1;
   if (lastSeq < seqFrom) return { generation, objects: earlier };
   const engine = await ctx.engine();
   const { writeSegmentFile, markSegmentLoaded } = await import('../engine/segments.js');
-  const { sha256File } = await import('../engine/export.js');
   const dir = join(ctx.layout.stagingDir, 'segments', flow);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
@@ -132,11 +129,7 @@ async function uploadSegment(
     const rows = await writeSegmentFile(engine, flow, seqFrom, lastSeq, local);
     if (rows === 0) return { generation, objects: earlier };
     const key = segmentKey(flow, generation, seqFrom, lastSeq);
-    const { size } = await stat(local);
-    const sha256 = await sha256File(local);
-    const destination = await ctx.destination(target.connection);
-    const report = ctx.transferReporter(`ingest Dataflow/${flow}`, 'up');
-    await destination.put(prefixedKey(target.prefix, key), local, (sent) => report(key, sent, size));
+    const { bytes: size, sha256 } = await putStateObject(ctx, `ingest Dataflow/${flow}`, key, local);
     await markSegmentLoaded(engine, { dataflow: flow, key, sha256 }, { replaceAll: overwrite });
     crashPoint('segment.uploaded');
     return {

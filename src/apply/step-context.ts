@@ -38,3 +38,25 @@ export function nameOf(address: string): string {
 export function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
+
+/**
+ * Remote state: uploads a local file under `key` (relative to the state prefix) through the state's
+ * connection, reporting progress as `item`; returns its size and sha256 for the state to record.
+ */
+export async function putStateObject(
+  ctx: StepContext,
+  item: string,
+  key: string,
+  file: string,
+): Promise<{ bytes: number; sha256: string }> {
+  const target = ctx.input.segments!;
+  const { stat } = await import('node:fs/promises');
+  const { sha256File } = await import('../engine/export.js');
+  const { prefixedKey } = await import('../destinations/credentials.js');
+  const { size } = await stat(file);
+  const sha256 = await sha256File(file);
+  const destination = await ctx.destination(target.connection);
+  const report = ctx.transferReporter(item, 'up');
+  await destination.put(prefixedKey(target.prefix, key), file, (sent) => report(key, sent, size));
+  return { bytes: size, sha256 };
+}

@@ -35,8 +35,11 @@ export async function writeSegmentFile(
     `SELECT count(*) AS n FROM ${table} WHERE _seq BETWEEN CAST($1 AS BIGINT) AND CAST($2 AS BIGINT)`,
     [seqFrom, seqTo],
   );
+  // In table order, without a sort (whose memory grows with the segment): a rebuild loads the
+  // segments in order and so reproduces the table's order, which exports read without sorting.
+  // zstd halves what goes over the wire (5M events: 86 MB against snappy's 163 MB).
   await engine.run(
-    `COPY (SELECT * FROM ${table} WHERE _seq BETWEEN ${Math.trunc(seqFrom)} AND ${Math.trunc(seqTo)} ORDER BY _seq) TO ${quoteLiteral(file)} (FORMAT parquet)`,
+    `COPY (SELECT * FROM ${table} WHERE _seq BETWEEN ${Math.trunc(seqFrom)} AND ${Math.trunc(seqTo)}) TO ${quoteLiteral(file)} (FORMAT parquet, COMPRESSION zstd)`,
   );
   return Number(row?.n ?? 0);
 }
