@@ -39,7 +39,7 @@ export async function writeSnapshotFile(engine: Engine, key: MembershipKey, file
   const seg = quoteLiteral(segmentKey(key));
   const [row] = await engine.all(`SELECT count(*) AS n FROM ${MEMBERS} WHERE seg = ${seg}`);
   await engine.run(
-    `COPY (SELECT id, attributes FROM ${MEMBERS} WHERE seg = ${seg}) TO ${quoteLiteral(file)} (FORMAT parquet)`,
+    `COPY (SELECT id, attributes FROM ${MEMBERS} WHERE seg = ${seg}) TO ${quoteLiteral(file)} (FORMAT parquet, COMPRESSION zstd)`,
   );
   return Number(row?.n ?? 0);
 }
@@ -172,7 +172,7 @@ export async function dropUnfinishedSyncs(
 /** Writes a frozen sync's batches to a Parquet file: (n, op, id), n the row's place in batch order. */
 export async function writeSyncFile(engine: Engine, runId: string, file: string): Promise<void> {
   await engine.run(
-    `COPY (SELECT rowid AS n, op, id FROM ${itemsTable(runId)} ORDER BY rowid) TO ${quoteLiteral(file)} (FORMAT parquet)`,
+    `COPY (SELECT rowid AS n, op, id FROM ${itemsTable(runId)} ORDER BY rowid) TO ${quoteLiteral(file)} (FORMAT parquet, COMPRESSION zstd)`,
   );
 }
 
