@@ -12,6 +12,7 @@ import { RemoteStateStore } from '../../src/state/remote-store.js';
 import { makeProject } from '../support/project.js';
 import { localPublishedFiles } from '../support/published.js';
 import { AZURITE_KEY, type AzuriteServer, startAzurite } from '../support/servers/azure.js';
+import { gatedHttpProxy } from '../support/servers/gated-proxy.js';
 import { type GcsEmulator, startGcsEmulator } from '../support/servers/gcs.js';
 import { S3RVER_KEY, type S3TestServer, startS3rver } from '../support/servers/s3.js';
 
@@ -356,11 +357,34 @@ describe('warehouse segments: the warehouse travels with remote state', () => {
     await convergesOnFreshCheckouts(prefix, a);
   });
 
+  it('kill -9 during a segment upload (its PUT held at a proxy): nothing reaches the store, another fresh runner converges', {
+    timeout: 180_000,
+  }, async () => {
+    const prefix = 'kill-mid-upload';
+    const a = checkout(prefix);
+    // The events segment's upload is held in flight; the process is killed while it waits.
+    const gate = await gatedHttpProxy(
+      Number(new URL(azure.accountUrl()).port),
+      (req) => req.method === 'PUT' && (req.url ?? '').includes('/warehouse/events/'),
+    );
+    try {
+      const proc = outflow(a, ['apply', '--auto-approve', '--now', T0], {
+        STATE_CONNECTION: azure.connectionString({ port: gate.port }),
+      });
+      await gate.firstHeld;
+      proc.kill('SIGKILL');
+      const killed = await proc;
+      expect(killed.signal).toBe('SIGKILL');
+    } finally {
+      await gate.close();
+    }
+    expect(await objectsUnder(`${prefix}/warehouse/events/`)).toEqual([]);
+    expect((await stateAt(prefix)).resources['Dataflow/events']?.data?.segments).toBeUndefined();
+    await convergesOnFreshCheckouts(prefix, a);
+  });
+
   // Each kill is followed by runs on other fresh checkouts (no .outflow/): the dead runner's lock
-  // is removed, and together they publish what one machine does. A kill half-way through a
-  // segment upload is a kill inside a destination's put, which every store makes atomic (killed
-  // half-way per store in test/destinations/, crash point publish.mid-upload): the store then
-  // holds no object, the state lists none, as after segment.uploaded below.
+  // is removed, and together they publish what one machine does.
   it.each([
     // The state write that records the events ingest (after 8 resource writes and users' ingest).
     ['state.remote-written:10', 'the state write of an ingest'],
