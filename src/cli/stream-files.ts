@@ -32,7 +32,12 @@ export function listStreamFiles(root: string, model: Model): StreamFileListing {
     const glob = node.config.source.path;
     if (glob === undefined) continue;
     const { base } = picomatch.scan(glob);
-    const isMatch = picomatch(glob);
+    // Compiled only when the walk finds something to match (most globs of a project find nothing yet).
+    let matcher: picomatch.Matcher | undefined;
+    const isMatch = (path: string) => {
+      matcher ??= picomatch(glob);
+      return matcher(path);
+    };
     // Without `**` a match can be no deeper than the glob has segments; and dot folders never match.
     const depth = glob.includes('**')
       ? Number.POSITIVE_INFINITY

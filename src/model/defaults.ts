@@ -12,35 +12,48 @@ export function withDefaults<T>(kind: string, config: T): T {
   const entries = DEFAULTS[kind];
   if (entries === undefined || !isObject(config)) return config;
   const out = structuredClone(config) as Json;
-  for (const entry of entries) fill(out, out, entry, 0, []);
+  // One stack of the keys and indexes walked, pushed and popped (no array per step): a plan
+  // resolves every resource's defaults on every run.
+  const bound: (string | number)[] = [];
+  for (const entry of entries) fill(out, out, entry, 0, bound);
   return out as T;
 }
 
 // Walks `entry.path` from `node` (at depth `i`), filling the default where the key is missing.
+// `bound` holds the keys and indexes of depths 0 … i-1.
 function fill(root: Json, node: unknown, entry: DefaultEntry, i: number, bound: (string | number)[]): void {
   const step = entry.path[i]!;
   if (step === '*') {
     if (Array.isArray(node))
-      node.forEach((item, index) => {
-        fill(root, item, entry, i + 1, [...bound, index]);
-      });
+      for (let index = 0; index < node.length; index++) {
+        bound.push(index);
+        fill(root, node[index], entry, i + 1, bound);
+        bound.pop();
+      }
     return;
   }
   if (!isObject(node)) return;
   if (i < entry.path.length - 1) {
-    fill(root, node[step], entry, i + 1, [...bound, step]);
+    bound.push(step);
+    fill(root, node[step], entry, i + 1, bound);
+    bound.pop();
     return;
   }
   if (node[step] !== undefined) return;
-  if ((entry.when ?? []).every((c) => holds(root, c, bound))) node[step] = structuredClone(entry.value);
+  const when = entry.when;
+  if (when !== undefined) for (const c of when) if (!holds(root, c, bound)) return;
+  const value = entry.value;
+  node[step] = typeof value === 'object' && value !== null ? structuredClone(value) : value;
 }
 
 // A condition's path, with each `*` replaced by the array index being filled.
-function holds(root: Json, condition: DefaultCondition, bound: (string | number)[]): boolean {
+function holds(root: Json, condition: DefaultCondition, bound: readonly (string | number)[]): boolean {
   let v: unknown = root;
-  condition.path.forEach((step, i) => {
+  const path = condition.path;
+  for (let i = 0; i < path.length; i++) {
+    const step = path[i]!;
     const key = step === '*' ? bound[i] : step;
     v = Array.isArray(v) && typeof key === 'number' ? v[key] : isObject(v) ? v[String(key)] : undefined;
-  });
+  }
   return condition.present === true ? v !== undefined : v === condition.equals;
 }

@@ -146,14 +146,19 @@ export function exportDueInput(
   now: Date,
   timezone: string,
 ): DueInput {
-  const hash = exportDataHash(config);
+  // Computed only when a `once` export has a run that recorded one (normalising costs).
+  let hash: string | undefined;
+  const currentHash = () => {
+    hash ??= exportDataHash(config);
+    return hash;
+  };
   const counted = (data?.runs ?? []).filter(
     (r) =>
       (r.status === 'succeeded' || r.status === 'skipped') &&
       (config.schedule === undefined ||
         !('once' in config.schedule) ||
         r.dataHash === undefined ||
-        r.dataHash === hash),
+        r.dataHash === currentHash()),
   );
   const schedule = config.schedule;
   const anchor =

@@ -103,6 +103,22 @@ function changeOf(
   hash: string,
   stored: ResourceState | undefined,
 ): ResourceChange {
+  // The common case (every resource of a no-op plan), as one literal: the same keys in the same
+  // order as the spreads below would give, without them.
+  if (stored !== undefined && stored.configHash === hash)
+    return {
+      address: node.address,
+      kind: node.kind,
+      name: node.name,
+      file: node.file,
+      action: 'no-op',
+      reason: { code: 'unchanged' },
+      classification: 'non-breaking',
+      breaking: [],
+      before: after,
+      after,
+      changes: [],
+    };
   const base = {
     address: node.address,
     kind: node.kind,
@@ -120,16 +136,6 @@ function changeOf(
       ...calm,
       after,
       changes: diffConfigs({}, after),
-    };
-  if (stored.configHash === hash)
-    return {
-      ...base,
-      action: 'no-op',
-      reason: { code: 'unchanged' },
-      ...calm,
-      before: after,
-      after,
-      changes: [],
     };
   // Normalised again under today's defaults: a default written out by a newer version, or a
   // state written before a default existed, is not a change.

@@ -1,5 +1,5 @@
 import type { ResourceNode } from '../model/index.js';
-import { sha256Hex, sortKeys } from './canonical.js';
+import { sha256Hex } from './canonical.js';
 import { type NormalizedConfig, normalizeResource } from './normalize.js';
 
 /**
@@ -20,11 +20,21 @@ export type NormalizeMemo = WeakMap<object, Fingerprint>;
 
 /** The fingerprint of a normalised config. */
 export function fingerprintOf(config: NormalizedConfig): Fingerprint {
-  // Keys sorted once: the data part is the same sorted object without the metadata keys
-  // (canonicalJson of each, without sorting twice).
-  const sorted = sortKeys(config) as Record<string, unknown>;
-  const data = Object.fromEntries(Object.entries(sorted).filter(([k]) => !METADATA_KEYS.has(k)));
-  return { config, hash: sha256Hex(JSON.stringify(sorted)), dataHash: sha256Hex(JSON.stringify(data)) };
+  // A normalised config has its keys sorted at every level already (normalize ends with
+  // sortKeys), so its JSON is its canonical JSON. Each top-level entry is serialised once: the
+  // data part is the same entries without the metadata keys.
+  let all = '';
+  let data = '';
+  for (const key of Object.keys(config)) {
+    const value = config[key];
+    if (value === undefined) continue;
+    const json = JSON.stringify(value);
+    if (json === undefined) continue; // as JSON.stringify leaves out a function or a symbol
+    const entry = `${JSON.stringify(key)}:${json}`;
+    all = all === '' ? entry : `${all},${entry}`;
+    if (!METADATA_KEYS.has(key)) data = data === '' ? entry : `${data},${entry}`;
+  }
+  return { config, hash: sha256Hex(`{${all}}`), dataHash: sha256Hex(`{${data}}`) };
 }
 
 /** A resource's fingerprint, from `memo` when its config object was seen before (watch mode). */

@@ -5,12 +5,29 @@ import { allResources, type ResourceNode } from '../model.js';
 import { looksLikeReference, parseReference, referenceProblem } from '../secrets.js';
 import type { Rule } from './context.js';
 
-function* strings(value: unknown, path: (string | number)[]): Generator<[string, (string | number)[]]> {
-  if (typeof value === 'string') yield [value, path];
-  else if (Array.isArray(value))
-    for (let i = 0; i < value.length; i++) yield* strings(value[i], [...path, i]);
+// Every string in `value` with its path, depth first (a list: a generator costs more per value).
+function strings(
+  value: unknown,
+  path: (string | number)[],
+  out: [string, (string | number)[]][] = [],
+): [string, (string | number)[]][] {
+  if (typeof value === 'string') out.push([value, path]);
+  else if (Array.isArray(value)) for (let i = 0; i < value.length; i++) strings(value[i], [...path, i], out);
   else if (value !== null && typeof value === 'object')
-    for (const [k, v] of Object.entries(value)) yield* strings(v, [...path, k]);
+    for (const [k, v] of Object.entries(value)) strings(v, [...path, k], out);
+  return out;
+}
+
+// A `${` or a `://…@` in any key or string of the config: the same strings the test on its JSON
+// text found (a JSON string's escapes neither make nor break either pattern), without the text.
+const CREDENTIAL_HINT = /\$\{|:\/\/[^"]*@/;
+function mayHoldCredential(value: unknown): boolean {
+  if (typeof value === 'string') return CREDENTIAL_HINT.test(value);
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(mayHoldCredential);
+  for (const key of Object.keys(value))
+    if (CREDENTIAL_HINT.test(key) || mayHoldCredential((value as Record<string, unknown>)[key])) return true;
+  return false;
 }
 
 /**
@@ -22,7 +39,7 @@ export const credentialsAreReferences: Rule = ({ model, env, fileReadable, secre
   const report = secretsRequired ? errorAt : warningAt;
   for (const node of allResources(model) as ResourceNode[]) {
     // Cheap pre-check: most resources hold no reference and no URL with credentials at all.
-    if (node.kind !== 'Connection' && !/\$\{|:\/\/[^"]*@/.test(JSON.stringify(node.config))) continue;
+    if (node.kind !== 'Connection' && !mayHoldCredential(node.config)) continue;
     for (const [value, path] of strings(node.config, [])) {
       const field = path[path.length - 1];
       const isCredential =
