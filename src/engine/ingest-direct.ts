@@ -30,7 +30,8 @@ export interface DirectFlow {
 /**
  * Decides, before the ingest's transaction starts, whether a file can be read directly: its
  * columns are known (DESCRIBE; JSON keys from DuckDB's sample of the file), every declared
- * source column is among them, and the INSERT binds. Anything else returns undefined and the
+ * source column is among them, and the INSERT binds (probed, except for a CSV without `expr`
+ * columns, whose text columns bind by construction). Anything else returns undefined and the
  * file takes the staged path, which reports the exact problem (a missing column with a
  * did-you-mean, a JSON key seen only past the sample, an unreadable file) or handles it. Failing
  * here costs nothing: no statement ran inside the transaction, so it stays usable.
@@ -64,9 +65,14 @@ export async function planDirectRead(
     if (!config.schema.columns.every((c) => c.expr !== undefined || have.has(c.from ?? c.name)))
       return undefined;
     const line0 = firstLine(format, config.source.csv);
-    const insert = directInsertSql(reader, insertOptions(flow, source, 1, line0, file));
-    const check = directBindCheckSql(insert);
-    await engine.all(check.sql, check.params);
+    // A CSV read as text without `expr` columns binds by construction once every source column
+    // is there (VARCHAR cast to the declared types): the bind probe would only sniff the file again.
+    const textCsv = format === 'csv' && config.schema.columns.every((c) => c.expr === undefined);
+    if (!textCsv) {
+      const insert = directInsertSql(reader, insertOptions(flow, source, 1, line0, file));
+      const check = directBindCheckSql(insert);
+      await engine.all(check.sql, check.params);
+    }
     return { reader, source, line0 };
   } catch (error) {
     if (error instanceof OutflowError && error.code === 'engine_access_denied') throw error;
