@@ -1,8 +1,13 @@
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StateDocument } from '../../src/state/index.js';
+import {
+  type ActivationProjectOptions,
+  activationFlows as flows,
+  writeActivationProject,
+} from '../support/activation-project.js';
 import { validatePlan } from '../support/plan-schema.js';
 import { type Verify, WebhookReceiver } from '../support/servers/webhook.js';
 import { tempDirs } from '../support/temp.js';
@@ -37,72 +42,13 @@ async function receiver(secret = SECRET): Promise<WebhookReceiver> {
   return r;
 }
 
-interface ProjectOptions {
-  updateMethod?: 'add' | 'replace';
-  batchSize?: number;
-  /** Batches in flight (default 1 here, so requests arrive in a known order). */
-  concurrency?: number;
-  attributes?: string;
-  segment?: string;
-  connectionExtra?: string;
-}
+type ProjectOptions = Omit<ActivationProjectOptions, 'url' | 'email'>;
 
 /** A project: users (upsert) → audience eu_customers (country FR or DE) → activation newsletter. */
 function project(r: WebhookReceiver, o: ProjectOptions = {}): string {
   const dir = scratch.make('p');
-  mkdirSync(join(dir, 'flows'));
-  mkdirSync(join(dir, 'data', 'users'), { recursive: true });
-  writeFileSync(join(dir, 'outflow.yaml'), 'kind: Project\nname: act\ntimezone: UTC\n');
-  writeFileSync(
-    join(dir, 'flows', 'connections.yaml'),
-    `kind: Connection
-name: cms
-type: webhook
-baseUrl: ${r.url}
-clientId: outflow-test
-clientSecret: \${env:CMS_SECRET}
-batchSize: ${o.batchSize ?? 3}
-concurrency: ${o.concurrency ?? 1}
-timeout: 2s
-retryFor: 30s
-${o.connectionExtra ?? ''}`,
-  );
-  writeFileSync(join(dir, 'flows', 'main.yaml'), flows(o));
+  writeActivationProject(dir, { ...o, url: r.url, email: true });
   return dir;
-}
-
-function flows(o: ProjectOptions): string {
-  return `kind: Dataflow
-name: users
-entity: user
-source: {type: streamFile, path: data/users/*.csv, format: csv}
-schema:
-  name: customers
-  personIdentifier: userid
-  columns:
-    - {name: userid, type: integer, from: id, mandatory: true}
-    - {name: email, type: string, from: email}
-    - {name: country, type: string, from: country}
-writeMode: upsert
----
-kind: Audience
-name: eu_customers
-people: users
-subject: customer
-conditions:
-  - have: {trait: country, op: in, value: [FR, DE]}
----
-kind: Activation
-name: newsletter
-destination: cms
-audiences: [eu_customers]
-personIdentifier: userid
-segmentGroup: cdp_audiences
-${o.segment ?? ''}
-updateMethod: ${o.updateMethod ?? 'replace'}
-attributes: ${o.attributes ?? '{newsletter: "yes", channel: null}'}
-schedule: {every: 1h}
-`;
 }
 
 /** Writes data/users/<file>: one row per [id, country]. */
@@ -240,7 +186,10 @@ describe('activation syncs to a webhook', () => {
     expect(r.requests).toHaveLength(quiet);
 
     // Changed attributes re-send every member with the new ones.
-    writeFileSync(join(dir, 'flows', 'main.yaml'), flows({ attributes: '{newsletter: "no", tier: 2}' }));
+    writeFileSync(
+      join(dir, 'flows', 'main.yaml'),
+      flows({ email: true, attributes: '{newsletter: "no", tier: 2}' }),
+    );
     const fifth = await apply(dir, 4);
     expect(fifth.exitCode, fifth.stdout + fifth.stderr).toBe(0);
     const members = r.members('cdp_audiences', 'eu_customers');
@@ -263,7 +212,10 @@ describe('activation syncs to a webhook', () => {
     const r = await receiver();
     const dir = project(r);
     // No schedule yet: the first apply only ingests.
-    writeFileSync(join(dir, 'flows', 'main.yaml'), flows({}).replace('schedule: {every: 1h}\n', ''));
+    writeFileSync(
+      join(dir, 'flows', 'main.yaml'),
+      flows({ email: true }).replace('schedule: {every: 1h}\n', ''),
+    );
     users(dir, 'users-001.csv', [
       [1, 'FR'],
       [2, 'DE'],
@@ -271,7 +223,7 @@ describe('activation syncs to a webhook', () => {
     ]);
     expect((await apply(dir, 0)).exitCode).toBe(0);
     expect(r.requests).toHaveLength(0);
-    writeFileSync(join(dir, 'flows', 'main.yaml'), flows({}));
+    writeFileSync(join(dir, 'flows', 'main.yaml'), flows({ email: true }));
     const plan = await cli(dir, ['plan', '--now', at(1)]);
     expect(plan.exitCode, plan.stdout + plan.stderr).toBe(0);
     expect(plan.stdout).toMatch(
@@ -358,20 +310,22 @@ describe('activation syncs to a webhook', () => {
     expect((await apply(dir, 0)).exitCode).toBe(0);
     expect(segmentIds(r)).toEqual(['1', '2']);
     // Renamed: the new segment gets everyone as added; the old one is left as it was.
-    writeFileSync(join(dir, 'flows', 'main.yaml'), flows({ segment: 'segment: {name: eu_v2}' }));
+    writeFileSync(join(dir, 'flows', 'main.yaml'), flows({ email: true, segment: 'segment: {name: eu_v2}' }));
     const renamed = await apply(dir, 1);
     expect(renamed.exitCode, renamed.stdout + renamed.stderr).toBe(0);
     expect(renamed.stdout).toMatch(/eu_customers → eu_v2: \+2 −0/);
     expect(r.members('cdp_audiences', 'eu_v2').map((m) => m.id)).toEqual(['1', '2']);
     expect(segmentIds(r)).toEqual(['1', '2']);
     // Deleted (its delivered members are forgotten), then declared again: everyone is sent again.
-    const withoutActivation = flows({ segment: 'segment: {name: eu_v2}' }).split('---\nkind: Activation')[0]!;
+    const withoutActivation = flows({ email: true, segment: 'segment: {name: eu_v2}' }).split(
+      '---\nkind: Activation',
+    )[0]!;
     writeFileSync(join(dir, 'flows', 'main.yaml'), withoutActivation);
     const deleted = await apply(dir, 2);
     expect(deleted.exitCode, deleted.stdout + deleted.stderr).toBe(0);
     expect(deleted.stdout).toMatch(/delete Activation\/newsletter/);
     const sentBefore = r.accepted.length;
-    writeFileSync(join(dir, 'flows', 'main.yaml'), flows({ segment: 'segment: {name: eu_v2}' }));
+    writeFileSync(join(dir, 'flows', 'main.yaml'), flows({ email: true, segment: 'segment: {name: eu_v2}' }));
     const recreated = await apply(dir, 3);
     expect(recreated.exitCode, recreated.stdout + recreated.stderr).toBe(0);
     expect(recreated.stdout).toMatch(/eu_customers → eu_v2: \+2 −0/);
@@ -383,7 +337,10 @@ describe('activation syncs to a webhook', () => {
     const dir = project(r);
     writeFileSync(
       join(dir, 'flows', 'main.yaml'),
-      flows({}).replace('personIdentifier: userid\nsegmentGroup', 'personIdentifier: email\nsegmentGroup'),
+      flows({ email: true }).replace(
+        'personIdentifier: userid\nsegmentGroup',
+        'personIdentifier: email\nsegmentGroup',
+      ),
     );
     users(dir, 'users-001.csv', [
       [1, 'FR'],

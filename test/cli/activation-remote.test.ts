@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { openEngine } from '../../src/engine/index.js';
 import type { ResourceNode } from '../../src/model/index.js';
 import type { ActivationSnapshot, StateDocument } from '../../src/state/index.js';
 import { RemoteStateStore } from '../../src/state/remote-store.js';
+import { writeActivationProject } from '../support/activation-project.js';
 import { type AzuriteServer, startAzurite } from '../support/servers/azure.js';
 import { type Verify, WebhookReceiver } from '../support/servers/webhook.js';
 import { tempDirs } from '../support/temp.js';
@@ -84,61 +85,19 @@ async function receiver(): Promise<WebhookReceiver> {
  */
 function checkout(r: WebhookReceiver, method: Method, deliveries: number, prefix?: string): string {
   const dir = scratch.make(prefix ?? 'local');
-  mkdirSync(join(dir, 'flows'));
-  mkdirSync(join(dir, 'data', 'users'), { recursive: true });
-  const state =
-    prefix === undefined ? '' : `state:\n  backend: azure\n  connection: state_store\n  prefix: ${prefix}\n`;
-  writeFileSync(join(dir, 'outflow.yaml'), `kind: Project\nname: act\ntimezone: UTC\n${state}`);
-  const store =
-    prefix === undefined
-      ? ''
-      : '---\nkind: Connection\nname: state_store\ntype: azure\ncontainer: state\nprefix: ci\nconnectionString: ${env:STATE_CONNECTION}\n';
-  writeFileSync(
-    join(dir, 'flows', 'connections.yaml'),
-    `kind: Connection
-name: cms
-type: webhook
-baseUrl: ${r.url}
-clientId: outflow-test
-clientSecret: \${env:CMS_SECRET}
-batchSize: 2
-concurrency: 1
-timeout: 2s
-retryFor: 30s
-${store}`,
-  );
-  writeFileSync(
-    join(dir, 'flows', 'main.yaml'),
-    `kind: Dataflow
-name: users
-entity: user
-source: {type: streamFile, path: data/users/*.csv, format: csv}
-schema:
-  name: customers
-  personIdentifier: userid
-  columns:
-    - {name: userid, type: integer, from: id, mandatory: true}
-    - {name: country, type: string, from: country}
-writeMode: upsert
----
-kind: Audience
-name: eu_customers
-people: users
-subject: customer
-conditions:
-  - have: {trait: country, op: in, value: [FR, DE]}
----
-kind: Activation
-name: newsletter
-destination: cms
-audiences: [eu_customers]
-personIdentifier: userid
-segmentGroup: cdp_audiences
-updateMethod: ${method}
-attributes: {newsletter: "yes"}
-schedule: {every: 1h}
-`,
-  );
+  writeActivationProject(dir, {
+    url: r.url,
+    updateMethod: method,
+    batchSize: 2,
+    attributes: '{newsletter: "yes"}',
+    ...(prefix === undefined
+      ? {}
+      : {
+          projectExtra: `state:\n  backend: azure\n  connection: state_store\n  prefix: ${prefix}\n`,
+          connectionExtra:
+            '---\nkind: Connection\nname: state_store\ntype: azure\ncontainer: state\nprefix: ci\nconnectionString: ${env:STATE_CONNECTION}\n',
+        }),
+  });
   for (let k = 1; k <= deliveries; k++) deliver(dir, k);
   return dir;
 }
