@@ -58,6 +58,19 @@ export interface Engine {
   close(): Promise<void>;
 }
 
+/** Runs `work` in one transaction: committed when it returns, rolled back when it throws. */
+export async function inTransaction<T>(engine: Engine, work: () => Promise<T>): Promise<T> {
+  await engine.run('BEGIN TRANSACTION');
+  try {
+    const result = await work();
+    await engine.run('COMMIT');
+    return result;
+  } catch (error) {
+    await engine.run('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
 /**
  * Opens DuckDB and locks it down before anyone can run SQL: file access only inside
  * `allowedDirectories` (and the temp directory), no extension loading, no configuration

@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Engine } from '../engine/index.js';
+import { type Engine, inTransaction } from '../engine/engine.js';
 import type { ActivationSnapshot, PendingSync, ResourceData } from '../state/index.js';
 import { downloadChecked } from './checked-download.js';
 
@@ -69,8 +69,7 @@ export async function refreshActivation(
     for (const [audience, s] of stale) snapshotFiles.set(audience, await fetch('snapshot', audience, s));
     const syncFiles = new Map<string, string>();
     for (const [audience, p] of restore) syncFiles.set(audience, await fetch('sync', audience, p));
-    await engine.run('BEGIN TRANSACTION');
-    try {
+    await inTransaction(engine, async () => {
       for (const [audience, s] of stale) {
         const key = { activation, audience, segment: s.segment };
         await held.loadSnapshotFile(engine, key, snapshotFiles.get(audience)!);
@@ -98,11 +97,7 @@ export async function refreshActivation(
         done.syncs += 1;
         done.bytes += p.bytes;
       }
-      await engine.run('COMMIT');
-    } catch (error) {
-      await engine.run('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
+    });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Engine } from '../engine/index.js';
+import { type Engine, inTransaction } from '../engine/engine.js';
 import type { Dataflow } from '../schema/index.js';
 import type { StateDocument, WarehouseSegment } from '../state/index.js';
 import { crashPoint } from '../testing/index.js';
@@ -170,8 +170,7 @@ async function refreshDataflow(
     }
     // All or nothing: a warehouse killed half-way holds rows its list does not account for, and
     // is rebuilt on the next open.
-    await engine.run('BEGIN TRANSACTION');
-    try {
+    await inTransaction(engine, async () => {
       if (!trusted) {
         await segments.clearDataflowRows(engine, name);
         refresh.rebuilt.push(name);
@@ -192,11 +191,7 @@ async function refreshDataflow(
         const { keepLatestPerPerson } = await import('../engine/audience.js');
         await keepLatestPerPerson(engine, { name, config });
       }
-      await engine.run('COMMIT');
-    } catch (error) {
-      await engine.run('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
+    });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
