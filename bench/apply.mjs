@@ -19,7 +19,7 @@ import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { issueEventsFlow } from './events-flow.mjs';
+import { eventsSelectSql, issueEventsFlow } from './events-flow.mjs';
 
 const here = import.meta.dirname;
 const bin = join(here, '..', 'bin', 'outflow.js');
@@ -32,23 +32,13 @@ const NOW = '2026-11-20T12:00:00Z';
 const hasTime = existsSync('/usr/bin/time');
 const work = mkdtempSync(join(tmpdir(), 'outflow-bench-apply-'));
 
-const EVENTS = ['visit', 'view_item', 'search', 'add_to_cart', 'buy', 'refund', 'login', 'share'];
-const CATEGORIES = ['Watches', 'Shoes', 'Bags', 'Books', 'Toys', 'Games', 'Garden', 'Music'];
-const list = (xs) => `[${xs.map((x) => `'${x}'`).join(', ')}]`;
-
 /** 7 columns: bigint id, integer user, event name, timestamp, category, double price, email. */
 async function generate(dir) {
   const users = Math.max(100, Math.floor(N / 100));
   const instance = await DuckDBInstance.create(':memory:');
   const c = await instance.connect();
   await c.run(`SET threads = ${THREADS}`);
-  await c.run(`CREATE TABLE e AS SELECT i::BIGINT AS id, (hash(i) % ${users} + 1)::INTEGER AS user_id,
-    ${list(EVENTS)}[(hash(i + 7) % ${EVENTS.length} + 1)::INTEGER] AS event,
-    TIMESTAMP '2026-11-20 12:00:00' - to_seconds((hash(i + 1000000007) % (90 * 86400))::BIGINT) AS ts,
-    ${list(CATEGORIES)}[(hash(i + 11) % ${CATEGORIES.length} + 1)::INTEGER] AS category,
-    CASE WHEN hash(i + 13) % 3 = 0 THEN ((hash(i + 3000000019) % 20000) / 100)::DOUBLE END AS price,
-    'user' || (hash(i) % ${users} + 1) || '@example.com' AS email
-    FROM range(${N}) t(i) ORDER BY i`);
+  await c.run(`CREATE TABLE e AS ${eventsSelectSql({ users, to: N })}`);
   await c.run(`COPY e TO '${dir}/events.parquet' (FORMAT parquet, COMPRESSION zstd)`);
   if (FORMATS.includes('csv')) await c.run(`COPY e TO '${dir}/events.csv' (FORMAT csv, HEADER)`);
   if (FORMATS.includes('ndjson')) await c.run(`COPY e TO '${dir}/events.ndjson' (FORMAT json)`);

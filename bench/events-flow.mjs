@@ -24,3 +24,21 @@ export function issueEventsFlow(path) {
     writeMode: 'append',
   };
 }
+
+const EVENTS = ['visit', 'view_item', 'search', 'add_to_cart', 'buy', 'refund', 'login', 'share'];
+const CATEGORIES = ['Watches', 'Shoes', 'Bags', 'Books', 'Toys', 'Games', 'Garden', 'Music'];
+const list = (xs) => `[${xs.map((x) => `'${x}'`).join(', ')}]`;
+
+/**
+ * The SELECT of the issue's 7 event columns for ids `from` .. `to - 1`, deterministic (hashes of
+ * the id), `users` distinct users; `ORDER BY i` unless `ordered` is false.
+ */
+export function eventsSelectSql({ users, from = 0, to, ordered = true }) {
+  return `SELECT i::BIGINT AS id, (hash(i) % ${users} + 1)::INTEGER AS user_id,
+    ${list(EVENTS)}[(hash(i + 7) % ${EVENTS.length} + 1)::INTEGER] AS event,
+    TIMESTAMP '2026-11-20 12:00:00' - to_seconds((hash(i + 1000000007) % (90 * 86400))::BIGINT) AS ts,
+    ${list(CATEGORIES)}[(hash(i + 11) % ${CATEGORIES.length} + 1)::INTEGER] AS category,
+    CASE WHEN hash(i + 13) % 3 = 0 THEN ((hash(i + 3000000019) % 20000) / 100)::DOUBLE END AS price,
+    'user' || (hash(i) % ${users} + 1) || '@example.com' AS email
+    FROM range(${from}, ${to}) t(i)${ordered ? ' ORDER BY i' : ''}`;
+}

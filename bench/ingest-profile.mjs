@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { fingerprintStreamFile, ingestFiles, openEngine } from '../dist/engine/index.js';
-import { issueEventsFlow } from './events-flow.mjs';
+import { eventsSelectSql, issueEventsFlow } from './events-flow.mjs';
 
 const N = Number(process.env.BENCH_ROWS ?? 5_000_000);
 const REPEAT = Number(process.env.BENCH_PROFILE_REPEAT ?? 3);
@@ -24,10 +24,6 @@ const FORMATS = (process.argv[2] ?? 'csv,ndjson').split(',').map((f) => f.trim()
 const dir = process.env.BENCH_PROFILE_DIR ?? join(tmpdir(), `outflow-ingest-profile-${N}`);
 mkdirSync(dir, { recursive: true });
 
-const EVENTS = ['visit', 'view_item', 'search', 'add_to_cart', 'buy', 'refund', 'login', 'share'];
-const CATEGORIES = ['Watches', 'Shoes', 'Bags', 'Books', 'Toys', 'Games', 'Garden', 'Music'];
-const list = (xs) => `[${xs.map((x) => `'${x}'`).join(', ')}]`;
-
 /** The events data of bench/apply.mjs (same SQL), generated once per folder. */
 async function generate() {
   const missing = FORMATS.filter((f) => !existsSync(join(dir, `events.${f}`)));
@@ -36,13 +32,7 @@ async function generate() {
   const instance = await DuckDBInstance.create(':memory:');
   const c = await instance.connect();
   await c.run(`SET threads = ${THREADS}`);
-  await c.run(`CREATE TABLE e AS SELECT i::BIGINT AS id, (hash(i) % ${users} + 1)::INTEGER AS user_id,
-    ${list(EVENTS)}[(hash(i + 7) % ${EVENTS.length} + 1)::INTEGER] AS event,
-    TIMESTAMP '2026-11-20 12:00:00' - to_seconds((hash(i + 1000000007) % (90 * 86400))::BIGINT) AS ts,
-    ${list(CATEGORIES)}[(hash(i + 11) % ${CATEGORIES.length} + 1)::INTEGER] AS category,
-    CASE WHEN hash(i + 13) % 3 = 0 THEN ((hash(i + 3000000019) % 20000) / 100)::DOUBLE END AS price,
-    'user' || (hash(i) % ${users} + 1) || '@example.com' AS email
-    FROM range(${N}) t(i) ORDER BY i`);
+  await c.run(`CREATE TABLE e AS ${eventsSelectSql({ users, to: N })}`);
   const options = {
     parquet: 'FORMAT parquet, COMPRESSION zstd',
     csv: 'FORMAT csv, HEADER',

@@ -58,7 +58,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContainerClient } from '@azure/storage-blob';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { issueEventsFlow } from './events-flow.mjs';
+import { eventsSelectSql, issueEventsFlow } from './events-flow.mjs';
 import { startAzurite, stopAllNow } from './upload-servers.mjs';
 
 const here = import.meta.dirname;
@@ -98,22 +98,15 @@ for (const sig of ['SIGINT', 'SIGTERM'])
 
 // ---------------------------------------------------------------------------------------------
 // Data: the apply bench's 7 columns (bench/apply.mjs generate()), ids from..from+count.
-const EVENTS = ['visit', 'view_item', 'search', 'add_to_cart', 'buy', 'refund', 'login', 'share'];
-const CATEGORIES = ['Watches', 'Shoes', 'Bags', 'Books', 'Toys', 'Games', 'Garden', 'Music'];
-const list = (xs) => `[${xs.map((x) => `'${x}'`).join(', ')}]`;
 async function generate(files) {
   const users = Math.max(100, Math.floor(N / 100));
   const instance = await DuckDBInstance.create(':memory:');
   const c = await instance.connect();
   await c.run('SET threads = 2');
   for (const { path, from, count } of files)
-    await c.run(`COPY (SELECT i::BIGINT AS id, (hash(i) % ${users} + 1)::INTEGER AS user_id,
-      ${list(EVENTS)}[(hash(i + 7) % ${EVENTS.length} + 1)::INTEGER] AS event,
-      TIMESTAMP '2026-11-20 12:00:00' - to_seconds((hash(i + 1000000007) % (90 * 86400))::BIGINT) AS ts,
-      ${list(CATEGORIES)}[(hash(i + 11) % ${CATEGORIES.length} + 1)::INTEGER] AS category,
-      CASE WHEN hash(i + 13) % 3 = 0 THEN ((hash(i + 3000000019) % 20000) / 100)::DOUBLE END AS price,
-      'user' || (hash(i) % ${users} + 1) || '@example.com' AS email
-      FROM range(${from}, ${from + count}) t(i) ORDER BY i) TO '${path}' (FORMAT parquet, COMPRESSION zstd)`);
+    await c.run(
+      `COPY (${eventsSelectSql({ users, from, to: from + count })}) TO '${path}' (FORMAT parquet, COMPRESSION zstd)`,
+    );
   c.closeSync();
   instance.closeSync();
 }

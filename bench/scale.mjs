@@ -25,7 +25,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { issueEventsFlow } from './events-flow.mjs';
+import { eventsSelectSql, issueEventsFlow } from './events-flow.mjs';
 
 const here = import.meta.dirname;
 const bin = join(here, '..', 'bin', 'outflow.js');
@@ -62,10 +62,6 @@ function sizeOf(path) {
   return total;
 }
 
-const EVENTS = ['visit', 'view_item', 'search', 'add_to_cart', 'buy', 'refund', 'login', 'share'];
-const CATEGORIES = ['Watches', 'Shoes', 'Bags', 'Books', 'Toys', 'Games', 'Garden', 'Music'];
-const list = (xs) => `[${xs.map((x) => `'${x}'`).join(', ')}]`;
-
 async function generate(dir) {
   mkdirSync(dir, { recursive: true });
   const users = Math.max(100, Math.floor(N / 100));
@@ -79,13 +75,9 @@ async function generate(dir) {
     const to = Math.min(N, from + per);
     const file = join(dir, `events-${String(f).padStart(3, '0')}.parquet`);
     if (existsSync(file)) continue;
-    await c.run(`COPY (SELECT i::BIGINT AS id, (hash(i) % ${users} + 1)::INTEGER AS user_id,
-      ${list(EVENTS)}[(hash(i + 7) % ${EVENTS.length} + 1)::INTEGER] AS event,
-      TIMESTAMP '2026-11-20 12:00:00' - to_seconds((hash(i + 1000000007) % (90 * 86400))::BIGINT) AS ts,
-      ${list(CATEGORIES)}[(hash(i + 11) % ${CATEGORIES.length} + 1)::INTEGER] AS category,
-      CASE WHEN hash(i + 13) % 3 = 0 THEN ((hash(i + 3000000019) % 20000) / 100)::DOUBLE END AS price,
-      'user' || (hash(i) % ${users} + 1) || '@example.com' AS email
-      FROM range(${from}, ${to}) t(i)) TO '${file}.part' (FORMAT parquet, COMPRESSION zstd)`);
+    await c.run(
+      `COPY (${eventsSelectSql({ users, from, to, ordered: false })}) TO '${file}.part' (FORMAT parquet, COMPRESSION zstd)`,
+    );
     // Complete files only: a run stopped half-way regenerates the file it was writing.
     renameSync(`${file}.part`, file);
   }
