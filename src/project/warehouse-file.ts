@@ -70,7 +70,8 @@ async function removeCreationLeftovers(database: string): Promise<void> {
   }
 }
 
-async function removeDatabaseFiles(database: string): Promise<void> {
+/** Deletes a DuckDB database file and the `.wal` and `.tmp` DuckDB may keep beside it. */
+export async function removeDatabaseFiles(database: string): Promise<void> {
   for (const path of [database, `${database}.wal`, `${database}.tmp`]) {
     await rm(path, { recursive: true, force: true });
   }

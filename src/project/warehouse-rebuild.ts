@@ -7,6 +7,7 @@ import type { StateDocument, WarehouseSegment } from '../state/index.js';
 import { crashPoint } from '../testing/index.js';
 import { refreshActivation } from './activation-rebuild.js';
 import { downloadChecked } from './checked-download.js';
+import { removeDatabaseFiles } from './warehouse-file.js';
 import { LINEAGE_TABLE, notHere, stateHoldsWarehouseData } from './warehouse-lineage.js';
 
 /** What opening a warehouse under remote state did to bring it in line with the state. */
@@ -86,8 +87,7 @@ export async function refreshRemoteWarehouse(options: RemoteWarehouseOptions): P
       }
       // Never trusted: made anew, then filled from the state's segments.
       await engine.close();
-      for (const p of [options.warehouse, `${options.warehouse}.wal`, `${options.warehouse}.tmp`])
-        await rm(p, { recursive: true, force: true });
+      await removeDatabaseFiles(options.warehouse);
       engine = await options.open();
       await recordedLineage(engine);
       refresh.created = true;
@@ -212,8 +212,7 @@ async function openOrDiscard(
     return await options.open();
   } catch (error) {
     if (refresh.created || (holdsData && untravelled !== undefined)) throw error;
-    for (const p of [options.warehouse, `${options.warehouse}.wal`, `${options.warehouse}.tmp`])
-      await rm(p, { recursive: true, force: true });
+    await removeDatabaseFiles(options.warehouse);
     refresh.created = true;
     return options.open();
   }
