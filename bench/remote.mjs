@@ -522,18 +522,23 @@ try {
     local: 'local state, one machine (reference)',
   };
   const order = Object.keys(prepare);
+  // Situation k from its template: a new project folder and user cache, the store as runner A left it.
+  const freshSituation = async (k) => {
+    const dir = join(work, `run-${k}`);
+    const cache = join(work, `user-cache-${k}`);
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(cache, { recursive: true, force: true });
+    prepare[k](dir, cache);
+    await restoreRemote();
+    return { dir, cache };
+  };
   const runs = Object.fromEntries(order.map((k) => [k, []]));
   let newSegment;
   let stateBytes;
   for (let i = 0; i < REPEAT; i++) {
     // Rotate the order per repetition, so load and caches hit every situation alike.
     for (const k of [...order.slice(i % order.length), ...order.slice(0, i % order.length)]) {
-      const dir = join(work, `run-${k}`);
-      const cache = join(work, `user-cache-${k}`);
-      rmSync(dir, { recursive: true, force: true });
-      rmSync(cache, { recursive: true, force: true });
-      prepare[k](dir, cache);
-      await restoreRemote();
+      const { dir, cache } = await freshSituation(k);
       spawnSync('sync'); // the copies' dirty pages are not written during the measured run
       const r = await outflow(dir, ['run', '--due', '--now', LATER], cache);
       const warehouseLine = r.stdout
@@ -570,12 +575,7 @@ try {
   // (profiles in DIR/<situation>/), to see where the time goes.
   if (process.env.BENCH_REMOTE_PROFILE) {
     for (const k of order) {
-      const dir = join(work, `run-${k}`);
-      const cache = join(work, `user-cache-${k}`);
-      rmSync(dir, { recursive: true, force: true });
-      rmSync(cache, { recursive: true, force: true });
-      prepare[k](dir, cache);
-      await restoreRemote();
+      const { dir, cache } = await freshSituation(k);
       const profDir = join(process.env.BENCH_REMOTE_PROFILE, k);
       await outflow(dir, ['run', '--due', '--now', LATER], cache, [
         '--cpu-prof',
