@@ -7,6 +7,7 @@ import {
   directCountSql,
   directDiscardSql,
   directInsertSql,
+  directNumberByOrderSql,
   directNumberSql,
   type FileReader,
   fileReaderSql,
@@ -82,12 +83,22 @@ export async function planDirectRead(
 
 export interface DirectResult {
   rows: number;
+  /** Set when the rows are in the table unnumbered: numberDirect numbers them, later. */
+  unnumbered?: UnnumberedFile;
+}
+
+/** A file's rows inserted with `_seq` NULL, to be numbered from `firstSeq` in file order. */
+export interface UnnumberedFile {
+  label: string;
+  firstSeq: number;
+  line0: number;
 }
 
 /**
  * Inside the ingest's transaction: inserts the file's records directly. Returns the rows
- * inserted, or undefined when the file has invalid records (or rowids that cannot number its
- * records): its rows are then removed again and the caller stages the file.
+ * inserted, or undefined when the file has invalid records: its rows are then removed again and
+ * the caller stages the file. Rows of an unnumbered reader (CSV, JSON) are numbered here unless
+ * `deferNumbering`; then they stay `_seq` NULL and the result says so (see numberDirect).
  */
 export async function ingestDirect(
   engine: Engine,
@@ -95,6 +106,7 @@ export async function ingestDirect(
   read: DirectRead,
   firstSeq: number,
   label: string,
+  deferNumbering: boolean,
 ): Promise<DirectResult | undefined> {
   const run = (q: { sql: string; params: unknown[] }) => engine.run(q.sql, q.params as never);
   const insert = directInsertSql(read.reader, insertOptions(flow, read.source, firstSeq, read.line0, label));
@@ -116,16 +128,31 @@ export async function ingestDirect(
     );
   }
   if (total === 0) return { rows: 0 };
-  const count = directCountSql(flow.name, read.reader.numbered);
+  const count = directCountSql(flow.name, read.reader.numbered, label);
   const [found] = await engine.all(count.sql, count.params);
-  const bad = Number(found?.bad ?? 0);
-  if (bad === 0 && read.reader.numbered) return { rows: total };
-  if (bad === 0 && found?.contiguous === true) {
-    await run(directNumberSql(flow.name, firstSeq, read.line0, String(found.base)));
-    return { rows: total };
+  if (Number(found?.bad ?? 0) > 0) {
+    await run(directDiscardSql(flow.name, label));
+    return undefined;
   }
-  await run(directDiscardSql(flow.name));
-  return undefined;
+  if (read.reader.numbered) return { rows: total };
+  const unnumbered = { label, firstSeq, line0: read.line0 };
+  if (deferNumbering) return { rows: total, unnumbered };
+  await numberDirect(engine, flow.name, unnumbered);
+  return { rows: total };
+}
+
+/**
+ * Numbers a file's unnumbered rows: `_seq` = firstSeq + record index, `_line` = line0 + record
+ * index, the record index being the row's place in rowid order (the file's order).
+ */
+export async function numberDirect(engine: Engine, flowName: string, file: UnnumberedFile): Promise<void> {
+  const count = directCountSql(flowName, false, file.label);
+  const [found] = await engine.all(count.sql, count.params);
+  const q =
+    found?.contiguous === true
+      ? directNumberSql(flowName, file.firstSeq, file.line0, String(found.base), file.label)
+      : directNumberByOrderSql(flowName, file.firstSeq, file.line0, file.label);
+  await engine.run(q.sql, q.params);
 }
 
 function insertOptions(

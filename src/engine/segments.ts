@@ -92,7 +92,8 @@ export async function rowsOutsideSegments(
 ): Promise<number> {
   const table = quoteIdent(datasetTable(flowName));
   const covered = ranges.map((r) => `(_seq BETWEEN ${Math.trunc(r.seqFrom)} AND ${Math.trunc(r.seqTo)})`);
-  const where = covered.length === 0 ? 'TRUE' : `NOT (${covered.join(' OR ')})`;
+  // `_seq` NULL: rows of an ingest that crashed before numbering them, covered by no segment.
+  const where = covered.length === 0 ? 'TRUE' : `_seq IS NULL OR NOT (${covered.join(' OR ')})`;
   const [row] = await engine.all(`SELECT count(*) AS n FROM ${table} WHERE ${where}`);
   return Number(row?.n ?? 0);
 }
@@ -105,10 +106,13 @@ export async function loadSegmentFile(engine: Engine, flowName: string, file: st
   return r.rowsChanged;
 }
 
-/** Deletes rows above the last `_seq` the state records (an ingest that never reached the state). */
+/**
+ * Deletes rows above the last `_seq` the state records, and rows never numbered (`_seq` NULL):
+ * an ingest that never reached the state.
+ */
 export async function discardRowsAbove(engine: Engine, flowName: string, lastSeq: number): Promise<number> {
   const r = await engine.run(
-    `DELETE FROM ${quoteIdent(datasetTable(flowName))} WHERE _seq > CAST($1 AS BIGINT)`,
+    `DELETE FROM ${quoteIdent(datasetTable(flowName))} WHERE _seq > CAST($1 AS BIGINT) OR _seq IS NULL`,
     [lastSeq],
   );
   return r.rowsChanged;

@@ -15,6 +15,8 @@ export const CRASH_POINTS = [
   'warehouse.opened',
   /** An ingest's rows are written in its transaction, not yet committed. */
   'ingest.before-commit',
+  /** An ingest's CSV/JSON rows are committed unnumbered (`_seq` NULL), not yet numbered. */
+  'ingest.unnumbered-committed',
   /** An ingest is committed in the warehouse, not yet recorded in state. */
   'ingest.committed',
   /** Remote state: an ingest's warehouse segment is uploaded (and marked loaded), the ingest not yet recorded in state. */

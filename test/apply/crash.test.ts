@@ -47,7 +47,8 @@ function publishedEventRows(dir: string): string[] {
 /**
  * Where the first apply is killed (`name:N`: the Nth hit). The init template's first apply is: 7
  * resource creates (state writes 1–7; the warehouse is created the first time it is needed);
- * users (ingest 1, state write 8), then events (ingest 2, state write 9); buyers_daily (pending run 1,
+ * users (ingest 1, staged: it has a reject; state write 8), then events (ingest 2, read directly:
+ * its rows are committed unnumbered first, then numbered; state write 9); buyers_daily (pending run 1,
  * state write 10, file 1, manifest 1, state write 11); events_out (pending run 2, state write 12,
  * files 2–32, manifest 2, state write 13). A point that is never hit fails its trial.
  */
@@ -61,6 +62,7 @@ const KILL_POINTS = [
   'ingest.committed:1',
   'state.before-rename:8',
   'ingest.before-commit:2',
+  'ingest.unnumbered-committed:1',
   'ingest.committed:2',
   'state.before-rename:9',
   'export.pending-saved:1',

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OutflowError } from '../../src/diagnostics/index.js';
 import { ingestFiles } from '../../src/engine/index.js';
+import { numberDirect } from '../../src/engine/ingest-direct.js';
 import { csv, dataflow, fileRef, parseCsv, random, type Sandbox, sandbox } from './data-support.js';
 
 let box: Sandbox;
@@ -248,6 +249,75 @@ describe('ingestFiles', () => {
       { userid: 2, _seq: 2 },
       { userid: 3, _seq: 3 },
     ]);
+  });
+
+  it('numbers each file of a mixed ingest in its own range: direct CSV and NDJSON, a staged file with rejects', async () => {
+    const header = 'id,email,first_name,last_name,signup_at,score\n';
+    const a = box.write('users/a.csv', `${header}1,a@x,A,A,,1\n2,b@x,B,B,,2\n`);
+    // Row 2 has no email (mandatory): this file goes through the staged path and leaves a gap.
+    const b = box.write('users/b.csv', `${header}3,c@x,C,C,,3\n4,,D,D,,4\n5,e@x,E,E,,5\n`);
+    const c = box.write(
+      'users/c.ndjson',
+      [
+        '{"id":"6","email":"f@x","first_name":"F","last_name":"F","signup_at":null,"score":null}',
+        '{"id":"7","email":"g@x","first_name":"G","last_name":"G","signup_at":null,"score":null}',
+      ].join('\n'),
+    );
+    const result = await ingestFiles(box.engine, flow(), [a, b, c].map(fileRef), {
+      firstSeq: 10,
+      rejectDir: box.rejects,
+    });
+    expect(result.perFile.map((f) => [f.rows, f.rejected, f.seqFrom, f.seqTo])).toEqual([
+      [2, 0, 10, 11],
+      [2, 1, 12, 14],
+      [2, 0, 15, 16],
+    ]);
+    expect(await box.engine.all('SELECT userid, _seq, _line FROM ds_users ORDER BY _seq')).toEqual([
+      { userid: 1, _seq: 10, _line: 2 },
+      { userid: 2, _seq: 11, _line: 3 },
+      { userid: 3, _seq: 12, _line: 2 },
+      { userid: 5, _seq: 14, _line: 4 },
+      { userid: 6, _seq: 15, _line: 1 },
+      { userid: 7, _seq: 16, _line: 2 },
+    ]);
+  });
+
+  it('removes rows an ingest committed but never numbered (a crash between its two transactions)', async () => {
+    const header = 'id,email,first_name,last_name,signup_at,score\n';
+    const v1 = box.write('users/1.csv', `${header}1,a@x,A,A,,\n`);
+    const v2 = box.write('users/2.csv', `${header}2,b@x,B,B,,\n3,c@x,C,C,,\n`);
+    await ingestFiles(box.engine, flow(), [fileRef(v1)], { firstSeq: 1, rejectDir: box.rejects });
+    // What the first transaction of v2's ingest leaves when the process dies before the second.
+    await box.engine.run(
+      "INSERT INTO ds_users (userid, email, _seq, _file, _line) VALUES (2, 'b@x', NULL, 'users/2.csv', 0), (3, 'c@x', NULL, 'users/2.csv', 0)",
+    );
+    const again = await ingestFiles(box.engine, flow(), [fileRef(v2)], {
+      firstSeq: 2,
+      rejectDir: box.rejects,
+    });
+    expect(again.discarded).toBe(2);
+    expect(await box.engine.all('SELECT userid, _seq FROM ds_users ORDER BY _seq')).toEqual([
+      { userid: 1, _seq: 1 },
+      { userid: 2, _seq: 2 },
+      { userid: 3, _seq: 3 },
+    ]);
+  });
+
+  it('numbers unnumbered rows in rowid order when their rowids are not contiguous', async () => {
+    await box.engine.run('CREATE TABLE ds_t (v INTEGER, _seq BIGINT, _file VARCHAR, _line BIGINT)');
+    // Two files' rows interleaved: neither file's rowids are contiguous.
+    await box.engine.run(
+      "INSERT INTO ds_t SELECT i, NULL, CASE WHEN i % 2 = 0 THEN 'a' ELSE 'b' END, 0 FROM range(10) r(i)",
+    );
+    await numberDirect(box.engine, 't', { label: 'a', firstSeq: 100, line0: 2 });
+    await numberDirect(box.engine, 't', { label: 'b', firstSeq: 200, line0: 1 });
+    expect(await box.engine.all('SELECT v, _seq, _line FROM ds_t ORDER BY rowid')).toEqual(
+      Array.from({ length: 10 }, (_, v) => ({
+        v,
+        _seq: (v % 2 === 0 ? 100 : 200) + Math.floor(v / 2),
+        _line: (v % 2 === 0 ? 2 : 1) + Math.floor(v / 2),
+      })),
+    );
   });
 
   it('reads JSON arrays, NDJSON and Parquet', async () => {

@@ -38,12 +38,13 @@ export function tableColumnsSql(table: string): Sql {
 
 /**
  * Rows with `_seq >= firstSeq` come from an ingest that committed to the warehouse but was never
- * recorded in state (a crash in between): they are removed before the same files are ingested
- * again, so state stays the source of truth and no row is stored twice.
+ * recorded in state (a crash in between), rows with `_seq` NULL from one that crashed before it
+ * numbered its rows (ingest.ts): they are removed before the same files are ingested again, so
+ * state stays the source of truth and no row is stored twice.
  */
 export function discardUnrecordedSql(flowName: string, firstSeq: number): Sql {
   return {
-    sql: `DELETE FROM ${quoteIdent(datasetTable(flowName))} WHERE _seq >= CAST($1 AS BIGINT)`,
+    sql: `DELETE FROM ${quoteIdent(datasetTable(flowName))} WHERE _seq >= CAST($1 AS BIGINT) OR _seq IS NULL`,
     params: [firstSeq],
   };
 }

@@ -19,10 +19,12 @@ import { quoteIdent } from './quote.js';
  *   `_line` at once and invalid ones `_seq` NULL;
  * - CSV and JSON have no record index, so every row gets `_seq` NULL and `_line` 0 (valid) or
  *   -1 (invalid); when none is invalid, `_seq` and `_line` are numbered from the rowids (rows
- *   keep the file's order through the insert: insertion order is preserved).
- * Rows with `_seq` NULL are removed before anything else reads the table, inside the ingest's
- * transaction; a file with invalid rows is ingested again by the staged path, which writes the
- * reject report (see ingest.ts).
+ *   keep the file's order through the insert: insertion order is preserved). The numbering is an
+ *   UPDATE, which DuckDB makes costly inside the INSERT's own transaction (the whole transaction
+ *   then goes through the WAL), so the ingest may commit the rows unnumbered and number them in
+ *   a second transaction (see ingest.ts): a `_seq` NULL row is never part of the dataset.
+ * Rows with `_seq` NULL are numbered or removed before anything else reads the table; a file with
+ * invalid rows is ingested again by the staged path, which writes the reject report.
  */
 
 export interface SourceColumn {
@@ -202,29 +204,60 @@ export function directBindCheckSql(insert: Sql): Sql {
 }
 
 /**
- * The invalid rows of the file just inserted and, for unnumbered readers, where its rowids start
- * (as text: rows of an open transaction start at 2^62) and whether they are contiguous.
+ * The unnumbered rows of one file (`_seq` NULL, `_file` = its label): how many are invalid and,
+ * for unnumbered readers, where their rowids start (as text: rows of an open transaction start
+ * at 2^62) and whether they are contiguous.
  */
-export function directCountSql(flowName: string, numbered: boolean): Sql {
+export function directCountSql(flowName: string, numbered: boolean, label: string): Sql {
   const table = quoteIdent(datasetTable(flowName));
   return {
     sql: numbered
-      ? `SELECT count(*) AS bad FROM ${table} WHERE _seq IS NULL`
-      : `SELECT count(*) FILTER (WHERE _line < 0) AS bad, CAST(min(rowid) AS VARCHAR) AS base, max(rowid) - min(rowid) + 1 = count(*) AS contiguous FROM ${table} WHERE _seq IS NULL`,
-    params: [],
+      ? `SELECT count(*) AS bad FROM ${table} WHERE _seq IS NULL AND _file = $1`
+      : `SELECT count(*) FILTER (WHERE _line < 0) AS bad, CAST(min(rowid) AS VARCHAR) AS base, max(rowid) - min(rowid) + 1 = count(*) AS contiguous FROM ${table} WHERE _seq IS NULL AND _file = $1`,
+    params: [label],
   };
 }
 
-/** Numbers the rows just inserted (unnumbered readers): record index = rowid - base. */
-export function directNumberSql(flowName: string, firstSeq: number, line0: number, base: string): Sql {
+/** Numbers one file's rows (unnumbered readers) from contiguous rowids: record index = rowid - base. */
+export function directNumberSql(
+  flowName: string,
+  firstSeq: number,
+  line0: number,
+  base: string,
+  label: string,
+): Sql {
   const index = '(rowid - CAST($3 AS BIGINT))';
   return {
-    sql: `UPDATE ${quoteIdent(datasetTable(flowName))} SET _seq = CAST($1 AS BIGINT) + ${index}, _line = CAST($2 AS BIGINT) + ${index} WHERE _seq IS NULL`,
-    params: [firstSeq, line0, base],
+    sql: `UPDATE ${quoteIdent(datasetTable(flowName))} SET _seq = CAST($1 AS BIGINT) + ${index}, _line = CAST($2 AS BIGINT) + ${index} WHERE _seq IS NULL AND _file = $4`,
+    params: [firstSeq, line0, base, label],
   };
 }
 
-/** Removes the rows of a direct insert that is being redone by the staged path. */
-export function directDiscardSql(flowName: string): Sql {
-  return { sql: `DELETE FROM ${quoteIdent(datasetTable(flowName))} WHERE _seq IS NULL`, params: [] };
+/**
+ * Numbers one file's rows in rowid order when their rowids are not contiguous (slower: a sort
+ * of the rowids and a join). Rows keep the file's order in rowid order either way.
+ */
+export function directNumberByOrderSql(
+  flowName: string,
+  firstSeq: number,
+  line0: number,
+  label: string,
+): Sql {
+  const table = quoteIdent(datasetTable(flowName));
+  return {
+    sql: [
+      `UPDATE ${table} SET _seq = CAST($1 AS BIGINT) + n.i, _line = CAST($2 AS BIGINT) + n.i`,
+      `FROM (SELECT rowid AS r, row_number() OVER (ORDER BY rowid) - 1 AS i FROM ${table} WHERE _seq IS NULL AND _file = $3) n`,
+      `WHERE ${table}.rowid = n.r`,
+    ].join('\n'),
+    params: [firstSeq, line0, label],
+  };
+}
+
+/** Removes one file's rows of a direct insert that is being redone by the staged path. */
+export function directDiscardSql(flowName: string, label: string): Sql {
+  return {
+    sql: `DELETE FROM ${quoteIdent(datasetTable(flowName))} WHERE _seq IS NULL AND _file = $1`,
+    params: [label],
+  };
 }
