@@ -19,8 +19,26 @@ export async function runIngest(ctx: StepContext, a: IngestAction): Promise<stri
   // Files in a store are downloaded (streamed) into staging first; DuckDB reads local files only.
   const downloads = join(ctx.layout.stagingDir, 'streams', flow.name);
   await rm(downloads, { recursive: true, force: true });
+  // A file is fingerprinted (sha256, and the integrity check of a compressed file) while DuckDB
+  // reads it, unless the fingerprint decides whether it is ingested at all: a file under a path
+  // ingested before may be a re-delivery of the same content.
+  const ingestedPaths = new Set(overwrite ? [] : (d.ingestedFiles ?? []).map((f) => f.path));
+  const fingerprints: Promise<string>[] = [];
+  const fingerprint = (local: string, rel: string): Promise<string> => {
+    const p = fingerprintStreamFile(local, rel);
+    p.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+    fingerprints.push(p);
+    return p;
+  };
   try {
-    const files = [];
+    const files: {
+      path: string;
+      rel: string;
+      label: string;
+      size: number;
+      version?: string;
+      sha256: string | Promise<string>;
+    }[] = [];
     for (const [i, f] of listed.entries()) {
       let local = join(ctx.input.root, f.path);
       if (f.connection !== undefined && f.key !== undefined) {
@@ -36,22 +54,32 @@ export async function runIngest(ctx: StepContext, a: IngestAction): Promise<stri
         label: f.path,
         size: f.size,
         ...(f.version === undefined ? {} : { version: f.version }),
-        // A compressed file cut short or corrupt fails here, before any of its rows count.
-        sha256: await fingerprintStreamFile(local, f.path),
+        // A compressed file cut short or corrupt fails its fingerprint, and then none of its rows count.
+        sha256: ingestedPaths.has(f.path) ? await fingerprint(local, f.path) : fingerprint(local, f.path),
       });
     }
     // A re-upload of a file already ingested (same name, same content) is recorded, not ingested again.
     const known = new Set((d.ingestedFiles ?? []).map((f) => `${f.path}\0${f.sha256}`));
-    const repeats = overwrite ? [] : files.filter((f) => known.has(`${f.rel}\0${f.sha256}`));
+    const repeats = files.filter((f) => typeof f.sha256 === 'string' && known.has(`${f.rel}\0${f.sha256}`));
     const fresh = files.filter((f) => !repeats.includes(f));
     const firstSeq = (d.ingestSeq ?? 0) + 1;
+    // In file order, so the same bad file is named whichever check finishes first.
+    const fingerprinted = async () => {
+      for (const p of fingerprints) await p;
+    };
     const res =
       fresh.length === 0
         ? { rows: 0, rejected: 0, lastSeq: d.ingestSeq ?? 0, perFile: [], rejectReport: undefined }
         : await ingestFiles(await ctx.engine(), { name: flow.name, config: flow.config }, fresh, {
             firstSeq,
             rejectDir: ctx.layout.rejectDir(flow.name),
+            beforeCommit: fingerprinted,
+          }).catch(async (error: unknown) => {
+            // A file that failed its integrity check explains a failed read better than DuckDB does.
+            await fingerprinted();
+            throw error;
           });
+    const hashes = await Promise.all(files.map((f) => f.sha256));
     // Remote state: the new rows travel as a segment, uploaded before the state records the ingest.
     const segments =
       fresh.length === 0 || ctx.input.segments === undefined || ctx.input.backend === undefined
@@ -69,13 +97,13 @@ export async function runIngest(ctx: StepContext, a: IngestAction): Promise<stri
         ? {}
         : { connection: { address: `Connection/${source}`, at: ctx.clock().toISOString() } }),
       ...(segments === undefined ? {} : { segments }),
-      files: files.map((f) => {
+      files: files.map((f, i) => {
         const p = perFile.get(f.path);
         return {
           path: f.rel,
           size: f.size,
           ...(f.version === undefined ? {} : { version: f.version }),
-          sha256: f.sha256,
+          sha256: hashes[i]!,
           ingestedAt: at,
           rows: p?.rows ?? 0,
           rejected: p?.rejected ?? 0,

@@ -48,7 +48,6 @@ export interface IngestFlow {
 export interface IngestFile {
   /** Absolute path inside one of the engine's allowed directories. */
   path: string;
-  sha256: string;
   /** How the file is named in the dataset's `_file` column, reject reports and errors (default: path). */
   label?: string;
 }
@@ -58,6 +57,11 @@ export interface IngestOptions {
   firstSeq: number;
   /** Where the reject report goes (created if missing; must be an allowed directory). */
   rejectDir: string;
+  /**
+   * Awaited before the rows are committed; when it throws, nothing is committed (the caller's
+   * integrity checks of the files, run while DuckDB reads them).
+   */
+  beforeCommit?: () => Promise<void>;
 }
 
 export interface IngestFileResult {
@@ -211,6 +215,7 @@ export async function ingestFiles(
       rejectReport = path.join(options.rejectDir, `${flow.name}-rejects-${options.firstSeq}.csv`);
       await run(copyRejectsSql(rejectReport, quoteLiteral));
     }
+    await options.beforeCommit?.();
     crashPoint('ingest.before-commit');
     await engine.run('COMMIT');
     if (unnumbered.length > 0) {
