@@ -292,4 +292,55 @@ describe('audiences', () => {
       code: 'audience-no-events',
     });
   });
+
+  it('never counts rows an ingest left unnumbered (_seq NULL: it died between its two transactions)', async () => {
+    const flow = (name: string, writeMode: 'append' | 'upsert') =>
+      dataflow(
+        name,
+        [
+          { name: 'userid', type: 'integer' },
+          { name: 'country', type: 'string' },
+        ],
+        { schema: { personIdentifier: 'userid' }, writeMode },
+      );
+    const evFlow = dataflow(
+      'ev3',
+      [
+        { name: 'userid', type: 'integer' },
+        { name: 'event', type: 'string' },
+        { name: 'ts', type: 'timestamp' },
+      ],
+      { entity: 'event', schema: { personIdentifier: 'userid', eventName: 'event', eventTime: 'ts' } },
+    );
+    const ev = box.write('ev3/1.csv', 'userid,event,ts\n1,buy,2025-02-27 10:00:00\n');
+    await ingestFiles(box.engine, evFlow, [fileRef(ev)], { firstSeq: 1, rejectDir: box.rejects });
+    // Unnumbered: a second buy of person 1 and a buy of person 2.
+    await box.engine.run(
+      "INSERT INTO ds_ev3 VALUES (1, 'buy', TIMESTAMP '2025-02-28 10:00:00', NULL, 'x', 0), (2, 'buy', TIMESTAMP '2025-02-28 10:00:00', NULL, 'x', 0)",
+    );
+    for (const mode of ['append', 'upsert'] as const) {
+      const people = flow(`people_${mode}`, mode);
+      const file = box.write(`people_${mode}/1.csv`, 'userid,country\n1,FR\n2,DE\n');
+      await ingestFiles(box.engine, people, [fileRef(file)], { firstSeq: 1, rejectDir: box.rejects });
+      // Unnumbered: person 2 moving to FR, and a person 3 in FR.
+      await box.engine.run(
+        `INSERT INTO "ds_people_${mode}" VALUES (2, 'FR', NULL, 'x', 0), (3, 'FR', NULL, 'x', 0)`,
+      );
+      const fr = { ...audience([{ have: { trait: 'country', op: '=', value: 'FR' } }]), people: people.name };
+      expect(await audienceMembers(box.engine, fr, people, undefined, NOW), mode).toEqual([1]);
+      const buyers = {
+        ...audience([{ have: { aggregate: 'count', event: 'buy', op: '>=', value: 1 } }]),
+        people: people.name,
+        events: 'ev3',
+      };
+      expect(await audienceMembers(box.engine, buyers, people, evFlow, NOW), mode).toEqual([1]);
+      const twice = {
+        ...buyers,
+        ...audience([{ did: 'buy', atLeast: 2 }]),
+        people: people.name,
+        events: 'ev3',
+      };
+      expect(await audienceMembers(box.engine, twice, people, evFlow, NOW), mode).toEqual([]);
+    }
+  });
 });

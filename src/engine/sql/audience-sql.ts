@@ -48,13 +48,16 @@ export function audienceSql(
 /**
  * The people CTE body: the latest row (highest `_seq`) per person (shared with audience exports,
  * activations and previews). An `upsert` dataflow already keeps one row per person (each ingest
- * deletes the older ones in its transaction), so it is read as it is, without the window.
+ * deletes the older ones once its rows are numbered), so it is read as it is, without the window.
+ * Rows with `_seq` NULL are no rows of the dataset (an ingest that died before numbering them;
+ * see ingest.ts) and are never read.
  */
 export function latestPeopleSql(people: FlowRef): string {
   const pid = quoteIdent(personIdentifierOf(people, 'people'));
   const table = quoteIdent(datasetTable(people.name));
-  if (people.config.writeMode === 'upsert') return `SELECT * FROM ${table} WHERE ${pid} IS NOT NULL`;
-  return `SELECT * FROM ${table} WHERE ${pid} IS NOT NULL QUALIFY row_number() OVER (PARTITION BY ${pid} ORDER BY _seq DESC) = 1`;
+  const rows = `SELECT * FROM ${table} WHERE ${pid} IS NOT NULL AND _seq IS NOT NULL`;
+  if (people.config.writeMode === 'upsert') return rows;
+  return `${rows} QUALIFY row_number() OVER (PARTITION BY ${pid} ORDER BY _seq DESC) = 1`;
 }
 
 export function personIdentifierOf(flow: FlowRef, role: string): string {
@@ -230,6 +233,8 @@ class AudienceBuilder {
       const from = new Date(this.now.getTime() - durationMs(within));
       parts.push(`${time} > CAST(${this.bind(timestampText(from))} AS TIMESTAMP)`);
     }
+    // `_seq` NULL rows are no rows of the dataset (see latestPeopleSql).
+    parts.push('_seq IS NOT NULL');
     return { pid, filter: parts.join(' AND ') };
   }
 

@@ -133,7 +133,9 @@ export function exportQuery(spec: ExportSpec, options: SourceOptions): ExportQue
     const schema = source.flow.config.schema;
     const where: string[] = [];
     if (options.sinceSeq !== undefined) where.push(`_seq > CAST(${bind(options.sinceSeq)} AS BIGINT)`);
+    // `_seq` NULL rows are no rows of the dataset (see latestPeopleSql); `_seq <= n` leaves them out too.
     if (options.untilSeq !== undefined) where.push(`_seq <= CAST(${bind(options.untilSeq)} AS BIGINT)`);
+    else where.push('_seq IS NOT NULL');
     if (options.eventTimeAfter !== undefined && schema.eventTime !== undefined) {
       where.push(
         `${quoteIdent(schema.eventTime)} > CAST(${bind(options.eventTimeAfter.toISOString().replace('T', ' ').replace('Z', ''))} AS TIMESTAMP)`,
