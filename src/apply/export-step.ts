@@ -77,6 +77,9 @@ export async function runExport(ctx: StepContext, a: ExportRunAction): Promise<s
     untilSeq: pending.untilSeq,
     ...(eventTimeAfter === undefined ? {} : { eventTimeAfter }),
     ...(ctx.input.sampleRows === undefined ? {} : { limitRows: ctx.input.sampleRows }),
+    // A local destination publishes the staged file itself (hard link) and fsyncs it: synced
+    // while it is hashed, that fsync is nearly free. Remote stores upload it, then it is deleted.
+    syncFiles: conn.config.type === 'local',
   });
   const manifest: PublicationManifest = {
     manifestVersion: 1,

@@ -47,6 +47,7 @@ export class LocalDestination implements Destination {
       // A hard link publishes the staged file without copying it (same file system, the usual
       // case: staging lives in the project); otherwise copy.
       await link(sourceFile, temp).catch(() => copyFile(sourceFile, temp));
+      // Always: a linked file an export already synced (writeExport's syncFiles) costs little here.
       await fsyncPath(temp);
       await rename(temp, target);
       await fsyncPath(dirname(target));

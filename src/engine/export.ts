@@ -55,6 +55,12 @@ export interface WriteExportOptions {
   limitRows?: number;
   /** One-time exports with a lookback: only events after this time (event dataflows). */
   eventTimeAfter?: Date;
+  /**
+   * fsync each file while its sha256 is computed. For local destinations, which publish the
+   * staged file itself (a hard link): their own fsync then finds the pages already on disk.
+   * Off for stores that upload the file and delete it, where the sync would be wasted disk I/O.
+   */
+  syncFiles?: boolean;
 }
 
 export interface ExportedFile {
@@ -246,11 +252,16 @@ export async function writeExportSpec(
         await mkdir(path.dirname(target), { recursive: true });
         await rename(chunk.path, target);
         const { size } = await stat(target);
+        // The file does not change once written, so its dirty pages go to disk while it is hashed.
+        const [sha256] = await Promise.all([
+          sha256File(target),
+          options.syncFiles === true ? syncFile(target) : undefined,
+        ]);
         files.push({
           name,
           rows: chunk.to - chunk.from + 1,
           bytes: size,
-          sha256: await sha256File(target),
+          sha256,
           ...(config.splitBy === 'event' ? { event: part } : {}),
         });
       }
@@ -338,6 +349,16 @@ function exportSchema(spec: ExportSpec, fields: readonly string[]): ExportColumn
       ...(c.expr === undefined ? { from: c.from ?? c.name } : { expr: c.expr }),
     };
   });
+}
+
+/** fsync of a file's data and metadata. */
+async function syncFile(file: string): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /** sha256 of a file's bytes, read in 4 MiB blocks (3× faster here than a default 64 KiB stream). */

@@ -11,6 +11,7 @@ import {
 } from '../../src/engine/index.js';
 import { emptyModel, type KindMap, type Model, type ResourceNode } from '../../src/model/index.js';
 import type { Export } from '../../src/schema/index.js';
+import { syncedInodes } from '../support/synced-files.js';
 import { csv, dataflow, fileRef, parseCsv, random, type Sandbox, sandbox, sha256 } from './data-support.js';
 
 const NOW = new Date('2025-03-01T12:00:00.000Z');
@@ -125,7 +126,7 @@ function spec(config: Partial<Export>, given?: ExportSpec['source']): ExportSpec
   };
 }
 
-async function write(s: ExportSpec, extra: { sinceSeq?: number } = {}) {
+async function write(s: ExportSpec, extra: { sinceSeq?: number; syncFiles?: boolean } = {}) {
   const stagingDir = path.join(box.staging, `run-${run++}`);
   const result = await writeExportSpec(box.engine, s, {
     stagingDir,
@@ -457,6 +458,22 @@ describe('writeExport', () => {
     });
     expect(out.rows).toBe(want.length);
     expect(out.seqTo).toBeLessThanOrEqual(until);
+  });
+
+  it('syncFiles fsyncs each file once and changes neither its bytes nor its sha256', async () => {
+    const s = spec({ format: 'csv', chunk: { maxRows: 150 } });
+    const plain = await syncedInodes(() => write(s));
+    const synced = await syncedInodes(() => write(s, { syncFiles: true }));
+    expect(plain.inodes).toEqual([]);
+    const files = synced.result.files;
+    expect(files.length).toBeGreaterThan(1);
+    expect(files).toEqual(plain.result.files);
+    for (const f of files) {
+      expect(synced.result.read(f.name)).toEqual(plain.result.read(f.name));
+      expect(f.sha256).toBe(sha256(path.join(synced.result.dir, f.name)));
+    }
+    const inodes = files.map((f) => statSync(path.join(synced.result.dir, f.name)).ino);
+    expect(synced.inodes.sort()).toEqual(inodes.sort());
   });
 
   it('refuses a path template that would give two files one name', async () => {
