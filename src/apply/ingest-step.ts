@@ -23,11 +23,9 @@ export async function runIngest(ctx: StepContext, a: IngestAction): Promise<stri
   // reads it, unless the fingerprint decides whether it is ingested at all: a file under a path
   // ingested before may be a re-delivery of the same content.
   const ingestedPaths = new Set(overwrite ? [] : (d.ingestedFiles ?? []).map((f) => f.path));
-  const fingerprints: Promise<string>[] = [];
   const fingerprint = (local: string, rel: string): Promise<string> => {
     const p = fingerprintStreamFile(local, rel);
     p.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
-    fingerprints.push(p);
     return p;
   };
   try {
@@ -65,7 +63,7 @@ export async function runIngest(ctx: StepContext, a: IngestAction): Promise<stri
     const firstSeq = (d.ingestSeq ?? 0) + 1;
     // In file order, so the same bad file is named whichever check finishes first.
     const fingerprinted = async () => {
-      for (const p of fingerprints) await p;
+      for (const f of files) await f.sha256;
     };
     const res =
       fresh.length === 0

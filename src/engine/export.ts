@@ -10,6 +10,7 @@ import {
   renderTemplate,
 } from '../model/path-template.js';
 import type { Export } from '../schema/index.js';
+import { syncFile } from '../state/atomic-write.js';
 import type { Engine } from './engine.js';
 import { type ChunkRange, planChunks } from './export-chunks.js';
 import { clevertapFrame, clevertapLayoutOf, clevertapSelectItems } from './export-clevertap.js';
@@ -349,16 +350,6 @@ function exportSchema(spec: ExportSpec, fields: readonly string[]): ExportColumn
       ...(c.expr === undefined ? { from: c.from ?? c.name } : { expr: c.expr }),
     };
   });
-}
-
-/** fsync of a file's data and metadata. */
-async function syncFile(file: string): Promise<void> {
-  const handle = await open(file, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** sha256 of a file's bytes, read in 4 MiB blocks (3× faster here than a default 64 KiB stream). */

@@ -137,17 +137,24 @@ export async function ingestDirect(
   if (read.reader.numbered) return { rows: total };
   const unnumbered = { label, firstSeq, line0: read.line0 };
   if (deferNumbering) return { rows: total, unnumbered };
-  await numberDirect(engine, flow.name, unnumbered);
+  await numberDirect(engine, flow.name, unnumbered, found);
   return { rows: total };
 }
 
 /**
  * Numbers a file's unnumbered rows: `_seq` = firstSeq + record index, `_line` = line0 + record
- * index, the record index being the row's place in rowid order (the file's order).
+ * index, the record index being the row's place in rowid order (the file's order). `counted`:
+ * directCountSql's row for these rows in this transaction, when the caller has it (rowids change
+ * at commit, so a second transaction counts again).
  */
-export async function numberDirect(engine: Engine, flowName: string, file: UnnumberedFile): Promise<void> {
+export async function numberDirect(
+  engine: Engine,
+  flowName: string,
+  file: UnnumberedFile,
+  counted?: Record<string, unknown>,
+): Promise<void> {
   const count = directCountSql(flowName, false, file.label);
-  const [found] = await engine.all(count.sql, count.params);
+  const found = counted ?? (await engine.all(count.sql, count.params))[0];
   const q =
     found?.contiguous === true
       ? directNumberSql(flowName, file.firstSeq, file.line0, String(found.base), file.label)
