@@ -3,11 +3,13 @@ import { openAzureContainer } from './azure-account.js';
 import { azureError, classifyAzureError } from './azure-errors.js';
 import { prefixedKey, type SecretContext } from './credentials.js';
 import type { ConnectionOf } from './open.js';
+import { withRetry } from './retry.js';
 
 /**
  * Azure Blob conditional requests: Put Blob with `If-None-Match: *` to create (409
  * BlobAlreadyExists when it exists), `If-Match: <etag>` to replace and delete (412
- * ConditionNotMet when it changed). Azurite enforces both, as the service does.
+ * ConditionNotMet when it changed). Azurite enforces both, as the service does. Each call is
+ * retried on transient failures (a reset keep-alive socket, 5xx), outflow's only retry layer.
  */
 export async function azureConditionalObjects(
   name: string,
@@ -15,6 +17,7 @@ export async function azureConditionalObjects(
   context: SecretContext,
 ): Promise<ConditionalObjects> {
   const { client, location, secrets } = await openAzureContainer(name, config, context);
+  const retrying = <T>(fn: () => Promise<T>) => withRetry(fn, classifyAzureError);
   const full = (key: string) => prefixedKey(config.prefix, key);
   const where = (key: string) => `${location}/${full(key)}`;
   const failed = (key: string, error: unknown) => azureError(name, where(key), error, secrets);
@@ -27,10 +30,12 @@ export async function azureConditionalObjects(
     async get(key): Promise<VersionedText | undefined> {
       try {
         const blob = client.getBlockBlobClient(full(key));
-        const out = await blob.download();
-        const chunks: Buffer[] = [];
-        for await (const chunk of out.readableStreamBody ?? []) chunks.push(Buffer.from(chunk as Buffer));
-        return { text: Buffer.concat(chunks).toString('utf8'), version: out.etag ?? '' };
+        return await retrying(async () => {
+          const out = await blob.download();
+          const chunks: Buffer[] = [];
+          for await (const chunk of out.readableStreamBody ?? []) chunks.push(Buffer.from(chunk as Buffer));
+          return { text: Buffer.concat(chunks).toString('utf8'), version: out.etag ?? '' };
+        });
       } catch (error) {
         const f = classifyAzureError(error);
         if (f.status === 404 && f.cause === 'BlobNotFound') return undefined;
@@ -39,10 +44,12 @@ export async function azureConditionalObjects(
     },
     async put(key, text, expected) {
       try {
-        const out = await client.getBlockBlobClient(full(key)).upload(text, Buffer.byteLength(text), {
-          blobHTTPHeaders: { blobContentType: 'application/json' },
-          conditions: expected === undefined ? { ifNoneMatch: '*' } : { ifMatch: expected },
-        });
+        const out = await retrying(() =>
+          client.getBlockBlobClient(full(key)).upload(text, Buffer.byteLength(text), {
+            blobHTTPHeaders: { blobContentType: 'application/json' },
+            conditions: expected === undefined ? { ifNoneMatch: '*' } : { ifMatch: expected },
+          }),
+        );
         return { version: out.etag ?? '' };
       } catch (error) {
         if (refused(error)) return 'conflict';
@@ -51,7 +58,9 @@ export async function azureConditionalObjects(
     },
     async delete(key, expected) {
       try {
-        await client.getBlockBlobClient(full(key)).delete({ conditions: { ifMatch: expected } });
+        await retrying(() =>
+          client.getBlockBlobClient(full(key)).delete({ conditions: { ifMatch: expected } }),
+        );
         return 'deleted';
       } catch (error) {
         if (refused(error)) return 'conflict';

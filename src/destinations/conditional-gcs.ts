@@ -2,13 +2,15 @@ import { OutflowError } from '../diagnostics/index.js';
 import type { ConditionalObjects, VersionedText } from '../state/remote-store.js';
 import { maskSecrets, prefixedKey, type SecretContext } from './credentials.js';
 import { openGcsBucket } from './gcs.js';
-import { gcsCause } from './gcs-failures.js';
+import { classifyGcsError, type GcsOperation, gcsCause } from './gcs-failures.js';
 import type { ConnectionOf } from './open.js';
+import { withRetry } from './retry.js';
 
 /**
  * GCS generation preconditions: `ifGenerationMatch: 0` to create, `ifGenerationMatch: <generation>`
  * to replace and delete; GCS answers 412 when the condition fails. The Firebase emulator ignores
- * them (TEST-SERVERS.md).
+ * them (TEST-SERVERS.md). Each call is retried on transient failures, outflow's only retry layer
+ * (the SDK's own is off).
  */
 export async function gcsConditionalObjects(
   name: string,
@@ -16,6 +18,8 @@ export async function gcsConditionalObjects(
   context: SecretContext,
 ): Promise<ConditionalObjects> {
   const { bucket, secrets } = await openGcsBucket(name, config, context);
+  const retrying = <T>(operation: GcsOperation, fn: () => Promise<T>) =>
+    withRetry(fn, (e) => ({ transient: classifyGcsError(e, operation) === 'transient' }));
   const full = (key: string) => prefixedKey(config.prefix, key);
   const where = (key: string) => `gs://${config.bucket}/${full(key)}`;
   const failed = (key: string, error: unknown) => {
@@ -35,10 +39,12 @@ export async function gcsConditionalObjects(
       const file = bucket.file(full(key));
       try {
         // Metadata, then the bytes of exactly that generation: never a newer body under an older tag.
-        const [meta] = await file.getMetadata();
-        const generation = String(meta.generation ?? '');
-        const [body] = await bucket.file(full(key), { generation: Number(generation) }).download();
-        return { text: body.toString('utf8'), version: generation };
+        return await retrying('get', async () => {
+          const [meta] = await file.getMetadata();
+          const generation = String(meta.generation ?? '');
+          const [body] = await bucket.file(full(key), { generation: Number(generation) }).download();
+          return { text: body.toString('utf8'), version: generation };
+        });
       } catch (error) {
         if (gcsCause(error).status === 404) return undefined;
         throw failed(key, error);
@@ -47,11 +53,13 @@ export async function gcsConditionalObjects(
     async put(key, text, expected) {
       const file = bucket.file(full(key));
       try {
-        await file.save(text, {
-          resumable: false,
-          contentType: 'application/json',
-          preconditionOpts: { ifGenerationMatch: expected === undefined ? 0 : Number(expected) },
-        });
+        await retrying('put', () =>
+          file.save(text, {
+            resumable: false,
+            contentType: 'application/json',
+            preconditionOpts: { ifGenerationMatch: expected === undefined ? 0 : Number(expected) },
+          }),
+        );
         return { version: String(file.metadata.generation ?? '') };
       } catch (error) {
         if (gcsCause(error).status === 412) return 'conflict';
@@ -60,7 +68,9 @@ export async function gcsConditionalObjects(
     },
     async delete(key, expected) {
       try {
-        await bucket.file(full(key)).delete({ ifGenerationMatch: Number(expected) });
+        await retrying('delete', () =>
+          bucket.file(full(key)).delete({ ifGenerationMatch: Number(expected) }),
+        );
         return 'deleted';
       } catch (error) {
         const status = gcsCause(error).status;

@@ -4,6 +4,7 @@ import type { ResourceNode } from '../../src/model/index.js';
 import { emptyState, nextRevision, type StateDocument } from '../../src/state/index.js';
 import { RemoteStateStore } from '../../src/state/remote-store.js';
 import { type AzuriteServer, startAzurite } from '../support/servers/azure.js';
+import { type FlakyProxy, flakyHttpProxy } from '../support/servers/flaky-proxy.js';
 import { type GcsEmulator, startGcsEmulator } from '../support/servers/gcs.js';
 import { S3RVER_KEY, type S3TestServer, startS3rver } from '../support/servers/s3.js';
 
@@ -190,5 +191,62 @@ describe('remote state on azurite: conditional writes the store enforces', () =>
       if (r.status === 'rejected') expect((r.reason as { code: string }).code).toBe('state-locked');
     }
     await (won[0] as PromiseFulfilledResult<{ release(): Promise<void> }>).value.release();
+  });
+});
+
+// A runner's link to the store can drop a request (a keep-alive socket the server closed, a reset)
+// or lose the answer to one the store carried out. Remote state retries the first, and recognises
+// its own landed write in the second instead of calling it a conflict. Real stores behind a proxy.
+describe.each(['gcs', 'azure'] as const)('remote state on %s over a flaky link', (kind) => {
+  const proxies: FlakyProxy[] = [];
+  afterAll(async () => {
+    for (const p of proxies.splice(0)) await p.close();
+  });
+
+  async function storeVia(faults: Parameters<typeof flakyHttpProxy>[1], prefix: string) {
+    const target = kind === 'gcs' ? Number(new URL(gcs.url).port) : azure.port;
+    const proxy = await flakyHttpProxy(target, faults);
+    proxies.push(proxy);
+    const { config } = connections[kind]();
+    const env =
+      kind === 'gcs'
+        ? { STORAGE_EMULATOR_HOST: `http://127.0.0.1:${proxy.port}` }
+        : { STATE_SECRET: azure.connectionString({ port: proxy.port }) };
+    const node = { name: 'state_store', config } as unknown as ResourceNode<'Connection'>;
+    const objects = await openConditionalObjects(node, { root: process.cwd(), env });
+    return { proxy, store: new RemoteStateStore(kind, objects, prefix) };
+  }
+
+  it('retries reset and unavailable requests: read, write and lock go through', async () => {
+    const prefix = `outflow/state-${++prefixes}`;
+    const { proxy, store } = await storeVia({ unavailable: 1, reset: 2 }, prefix);
+    expect(await store.read()).toBeUndefined();
+    const doc = nextRevision(withResource(emptyState(T0, 'test'), 'a'), T0, 'test');
+    await store.write(doc);
+    const lock = await store.acquireLock({ operation: 'apply' });
+    await lock.release();
+    expect(proxy.counts).toMatchObject({ unavailable: 1, reset: 2 });
+    const direct = new RemoteStateStore(kind, await objectsFor(kind), prefix);
+    expect(await direct.read()).toEqual(doc);
+    expect(await direct.readLock()).toBeUndefined();
+  });
+
+  it('a write whose answer was lost is recognised as written, not a conflict', async () => {
+    const prefix = `outflow/state-${++prefixes}`;
+    const writes = (req: { method?: string; url?: string }) =>
+      req.method !== 'GET' &&
+      req.method !== 'HEAD' &&
+      decodeURIComponent(req.url ?? '').includes('state.json');
+    const { proxy, store } = await storeVia(
+      { unavailable: 0, reset: 0, lostAnswers: 1, loses: writes },
+      prefix,
+    );
+    const first = nextRevision(withResource(emptyState(T0, 'test'), 'a'), T0, 'test');
+    await store.write(first);
+    expect(proxy.counts.lost).toBe(1);
+    // It knows the version it wrote: its next write goes over it.
+    const second = nextRevision(withResource(first, 'b'), T0, 'test');
+    await store.write(second);
+    expect(await new RemoteStateStore(kind, await objectsFor(kind), prefix).read()).toEqual(second);
   });
 });

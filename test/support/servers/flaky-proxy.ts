@@ -10,15 +10,10 @@ import { createServer as createTcpServer, Socket } from 'node:net';
 export interface FlakyProxy {
   port: number;
   /** What it did so far: requests answered 503, connections reset, requests passed through. */
-  counts: { unavailable: number; reset: number; passed: number };
+  counts: { unavailable: number; reset: number; passed: number; lost: number };
   close(): Promise<void>;
 }
 
-/**
- * An HTTP proxy to `127.0.0.1:targetPort`: the first `unavailable` requests get a 503 (with
- * `Retry-After: 0`), the next `reset` ones have their connection destroyed mid-request, the rest
- * are forwarded unchanged (Host header kept, so signatures stay valid).
- */
 /** Passes one request to the server on 127.0.0.1:`targetPort` and its answer back, as is. */
 export function forwardTo(targetPort: number, req: IncomingMessage, res: ServerResponse): void {
   const upstream = request(
@@ -32,12 +27,37 @@ export function forwardTo(targetPort: number, req: IncomingMessage, res: ServerR
   req.pipe(upstream);
 }
 
+/**
+ * An HTTP proxy to `127.0.0.1:targetPort`: the first `unavailable` requests get a 503 (with
+ * `Retry-After: 0`), the next `reset` ones have their connection destroyed mid-request, the rest
+ * are forwarded unchanged (Host header kept, so signatures stay valid). The first `lostAnswers`
+ * requests that `loses(req)` picks reach the server, but their answer is dropped with the
+ * connection, as when a link resets after the store did the work.
+ */
 export async function flakyHttpProxy(
   targetPort: number,
-  faults: { unavailable: number; reset: number },
+  faults: {
+    unavailable: number;
+    reset: number;
+    lostAnswers?: number;
+    loses?: (req: IncomingMessage) => boolean;
+  },
 ): Promise<FlakyProxy> {
-  const counts = { unavailable: 0, reset: 0, passed: 0 };
+  const counts = { unavailable: 0, reset: 0, passed: 0, lost: 0 };
   const server = createHttpServer((req, res) => {
+    if (counts.lost < (faults.lostAnswers ?? 0) && (faults.loses?.(req) ?? true)) {
+      counts.lost++;
+      const upstream = request(
+        { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers },
+        (up) => {
+          up.resume();
+          up.on('end', () => req.socket.destroy());
+        },
+      );
+      upstream.on('error', () => req.socket.destroy());
+      req.pipe(upstream);
+      return;
+    }
     if (counts.unavailable < faults.unavailable) {
       counts.unavailable++;
       req.resume();
@@ -68,7 +88,7 @@ export async function flakyHttpProxy(
 
 /** A TCP proxy (for sftp): the first `reset` connections are reset at once, the rest piped through. */
 export async function flakyTcpProxy(targetPort: number, faults: { reset: number }): Promise<FlakyProxy> {
-  const counts = { unavailable: 0, reset: 0, passed: 0 };
+  const counts = { unavailable: 0, reset: 0, passed: 0, lost: 0 };
   const sockets = new Set<Socket>();
   const server = createTcpServer((client) => {
     sockets.add(client);
