@@ -51,7 +51,7 @@ export async function putStateObject(
 ): Promise<{ bytes: number; sha256: string }> {
   const target = ctx.input.segments!;
   const { stat } = await import('node:fs/promises');
-  const { sha256File } = await import('../engine/export.js');
+  const { sha256File } = await import('../engine/file-hash.js');
   const { prefixedKey } = await import('../destinations/credentials.js');
   const { size } = await stat(file);
   const sha256 = await sha256File(file);

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { OutflowError } from '../diagnostics/errors.js';
 import { type Model, projectTimezone } from '../model/model.js';
@@ -16,6 +15,7 @@ import { type ChunkRange, planChunks } from './export-chunks.js';
 import { clevertapFrame, clevertapLayoutOf, clevertapSelectItems } from './export-clevertap.js';
 import { resolveExportSpec, sourceOptionsFor } from './export-source.js';
 import { writeTextFile, writeXmlFile } from './export-xml.js';
+import { sha256File } from './file-hash.js';
 import { gzipFileParallel } from './parallel-gzip.js';
 import { clevertapColumns } from './sql/clevertap-sql.js';
 import {
@@ -350,21 +350,4 @@ function exportSchema(spec: ExportSpec, fields: readonly string[]): ExportColumn
       ...(c.expr === undefined ? { from: c.from ?? c.name } : { expr: c.expr }),
     };
   });
-}
-
-/** sha256 of a file's bytes, read in 4 MiB blocks (3× faster here than a default 64 KiB stream). */
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  const handle = await open(file, 'r');
-  try {
-    const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) break;
-      hash.update(buffer.subarray(0, bytesRead));
-    }
-  } finally {
-    await handle.close();
-  }
-  return hash.digest('hex');
 }

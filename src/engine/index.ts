@@ -12,7 +12,6 @@ export {
 export {
   type ExportColumn,
   type ExportedFile,
-  sha256File,
   type WriteExportOptions,
   type WriteExportResult,
   writeExport,
@@ -28,6 +27,7 @@ export {
   type ExpressionToCheck,
   MAX_EXPRESSION_LENGTH,
 } from './expression.js';
+export { sha256File } from './file-hash.js';
 export {
   dropDataset,
   ensureDataset,

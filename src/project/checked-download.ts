@@ -11,7 +11,7 @@ export async function downloadChecked(
   what: string,
   help: { hint: string; meta: Record<string, string> },
 ): Promise<void> {
-  const { sha256File } = await import('../engine/export.js');
+  const { sha256File } = await import('../engine/file-hash.js');
   await download(object.key, file);
   const sha256 = await sha256File(file);
   if (sha256 !== object.sha256)

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { segmentKey } from '../../src/apply/ingest-step.js';
 import { ensureActivationTables, segmentKey as membersKey } from '../../src/engine/activation.js';
 import { writeSnapshotFile } from '../../src/engine/activation-snapshots.js';
-import { sha256File } from '../../src/engine/export.js';
+import { sha256File } from '../../src/engine/file-hash.js';
 import { type Engine, ensureDataset, openEngine } from '../../src/engine/index.js';
 import { markSegmentLoaded, writeSegmentFile } from '../../src/engine/segments.js';
 import { dataWithoutSegments, refreshRemoteWarehouse } from '../../src/project/warehouse-rebuild.js';
