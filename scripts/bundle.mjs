@@ -10,7 +10,8 @@
 // - `import.meta.url` in each bundled module is rewritten to the URL of the module it came from
 //   (dist/…), so paths relative to a module (schemas/, package.json, the precompiled validators,
 //   the expression checker's own files that its cache identity hashes) resolve as before.
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import { build } from 'esbuild';
 import { root } from './gen-lib.mjs';
@@ -40,6 +41,7 @@ const moduleUrls = {
 };
 
 rmSync(outdir, { recursive: true, force: true });
+rmSync(join(dist, 'vendor'), { recursive: true, force: true });
 await build({
   entryPoints: { outflow: join(dist, 'cli', 'main.js') },
   outdir,
@@ -53,3 +55,31 @@ await build({
   plugins: [moduleUrls],
   logLevel: 'warning',
 });
+
+// Pre-bundled copies of two CommonJS packages with many files (src/vendored.ts loads them):
+// dist/vendor/<file>.cjs, and versions.json naming the version each was built from, so an
+// `npm install` of another version without a rebuild falls back to the package itself.
+// @duckdb/node-bindings (the native binary and its loader) stays external.
+const vendor = join(dist, 'vendor');
+const require = createRequire(import.meta.url);
+const versions = {};
+for (const [name, file] of [
+  ['yaml', 'yaml.cjs'],
+  ['@duckdb/node-api', 'duckdb-node-api.cjs'],
+]) {
+  await build({
+    entryPoints: [require.resolve(name, { paths: [root] })],
+    outfile: join(vendor, file),
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    external: ['@duckdb/node-bindings'],
+    logLevel: 'warning',
+  });
+  const { version } = JSON.parse(
+    readFileSync(require.resolve(`${name}/package.json`, { paths: [root] }), 'utf8'),
+  );
+  versions[name] = { file, version };
+}
+writeFileSync(join(vendor, 'versions.json'), `${JSON.stringify(versions, null, 2)}\n`);

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { PROJECT_FILE } from '../config/index.js';
 import { OutflowError } from '../diagnostics/index.js';
@@ -7,6 +6,7 @@ import type { Model, ResourceNode } from '../model/index.js';
 import { projectLayout } from '../project/layout.js';
 import type { Project } from '../schema/index.js';
 import { LocalStateStore, type StateStore } from '../state/index.js';
+import { requireVendored } from '../vendored.js';
 
 /** Where a project's state and its lock live. */
 export interface StateLocation {
@@ -79,7 +79,7 @@ export function modelStateLocation(
 export function readProjectConfig(root: string): Project | undefined {
   try {
     // Loaded here only: most commands read outflow.yaml through the config loader and its cache.
-    const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+    const { parse } = requireVendored<typeof import('yaml')>('yaml');
     const value = parse(readFileSync(join(root, PROJECT_FILE), 'utf8'), { maxAliasCount: 10 }) as unknown;
     return typeof value === 'object' && value !== null ? (value as Project) : undefined;
   } catch {

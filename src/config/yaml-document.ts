@@ -1,16 +1,16 @@
-import { createRequire } from 'node:module';
 import jsYaml from 'js-yaml';
 import type * as YamlModule from 'yaml';
 import type { LineCounter, Node, Pair, Document as YamlDoc } from 'yaml';
 import type { Diagnostic, SourcePosition } from '../diagnostics/index.js';
 import { errorAt } from '../diagnostics/index.js';
+import { requireVendored } from '../vendored.js';
 import { LIMITS, type SourceFile } from './source-files.js';
 
 // The careful parser (the `yaml` package, ~70 modules) is loaded on first use: valid files are
 // read by js-yaml and need it only when a finding asks for a position.
 let yamlModule: typeof YamlModule | undefined;
 function yaml(): typeof YamlModule {
-  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof YamlModule;
+  yamlModule ??= requireVendored<typeof YamlModule>('yaml');
   return yamlModule;
 }
 
