@@ -19,7 +19,7 @@ import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { eventsSelectSql, issueEventsFlow } from './events-flow.mjs';
+import { eventsSelectSql, issueEventsFlow, writeBenchExports, writeBenchProject } from './events-flow.mjs';
 
 const here = import.meta.dirname;
 const bin = join(here, '..', 'bin', 'outflow.js');
@@ -49,7 +49,6 @@ async function generate(dir) {
   instance.closeSync();
 }
 
-const json = (o) => JSON.stringify(o, null, 1); // JSON is YAML
 const eventsFlow = (format) => issueEventsFlow(`data/events/*.${format}`);
 const usersFlow = {
   kind: 'Dataflow',
@@ -95,30 +94,15 @@ const FLOOR_EXPORTS = [
 ];
 
 function project(dir, format, { exports = [], extra = [] } = {}) {
-  mkdirSync(join(dir, 'flows'), { recursive: true });
   mkdirSync(join(dir, 'data', 'events'), { recursive: true });
-  writeFileSync(
-    join(dir, 'outflow.yaml'),
-    json({
-      kind: 'Project',
-      name: 'bench_apply',
-      timezone: 'UTC',
-      engine: { memoryLimit: MEM, threads: THREADS },
-    }),
-  );
-  writeFileSync(
-    join(dir, 'flows', 'main.yaml'),
-    [{ kind: 'Connection', name: 'out', type: 'local', root: 'out' }, eventsFlow(format), ...extra]
-      .map(json)
-      .join('\n---\n'),
-  );
+  writeBenchProject(dir, 'bench_apply', { memoryLimit: MEM, threads: THREADS }, [
+    eventsFlow(format),
+    ...extra,
+  ]);
   linkSync(join(work, `events.${format}`), join(dir, 'data', 'events', `events.${format}`));
-  setExports(dir, exports);
+  writeBenchExports(dir, exports);
 }
 
-function setExports(dir, exports) {
-  writeFileSync(join(dir, 'flows', 'exports.yaml'), exports.map(json).join('\n---\n'));
-}
 
 /** Wall time (s), peak RSS (MB) and stdout of `node ARGS`. */
 function measure(args) {
@@ -157,7 +141,7 @@ function repetition(format, floorFirst) {
     const dir = fresh(`ours-${format}`);
     project(dir, format);
     const ingest = apply(dir);
-    setExports(dir, MAIN_EXPORTS);
+    writeBenchExports(dir, MAIN_EXPORTS);
     const exports = apply(dir);
     const whole = fresh(`ours-whole-${format}`);
     project(whole, format, { exports: MAIN_EXPORTS });
@@ -266,7 +250,7 @@ if (process.env.BENCH_APPLY_EXTRA !== '0') {
     const hand = [];
     for (let i = 0; i < REPEAT; i++) {
       const runOurs = () => {
-        setExports(dir, [c.config(`x${extra.length}_${i}`)]);
+        writeBenchExports(dir, [c.config(`x${extra.length}_${i}`)]);
         ours.push(apply(dir));
       };
       const runFloor = () =>

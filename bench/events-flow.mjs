@@ -1,3 +1,6 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 // The events dataflow of issue 13's measurements (7 columns: bigint id, integer user, event name,
 // timestamp, category, double price, email), as a config object (JSON is YAML), reading `path`.
 export function issueEventsFlow(path) {
@@ -41,4 +44,25 @@ export function eventsSelectSql({ users, from = 0, to, ordered = true }) {
     CASE WHEN hash(i + 13) % 3 = 0 THEN ((hash(i + 3000000019) % 20000) / 100)::DOUBLE END AS price,
     'user' || (hash(i) % ${users} + 1) || '@example.com' AS email
     FROM range(${from}, ${to}) t(i)${ordered ? ' ORDER BY i' : ''}`;
+}
+
+/** YAML documents from config objects (JSON is YAML). */
+const yamlDocs = (docs) => docs.map((o) => JSON.stringify(o, null, 1)).join('\n---\n');
+
+/**
+ * A bench project in `dir`: outflow.yaml (`name`, UTC, `engine`), and flows/main.yaml with a local
+ * connection `out` (folder out/) followed by `docs`.
+ */
+export function writeBenchProject(dir, name, engine, docs) {
+  mkdirSync(join(dir, 'flows'), { recursive: true });
+  writeFileSync(join(dir, 'outflow.yaml'), yamlDocs([{ kind: 'Project', name, timezone: 'UTC', engine }]));
+  writeFileSync(
+    join(dir, 'flows', 'main.yaml'),
+    yamlDocs([{ kind: 'Connection', name: 'out', type: 'local', root: 'out' }, ...docs]),
+  );
+}
+
+/** Replaces the project's flows/exports.yaml with `exports`. */
+export function writeBenchExports(dir, exports) {
+  writeFileSync(join(dir, 'flows', 'exports.yaml'), yamlDocs(exports));
 }

@@ -14,7 +14,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { eventsSelectSql, issueEventsFlow } from './events-flow.mjs';
+import { eventsSelectSql, issueEventsFlow, writeBenchExports, writeBenchProject } from './events-flow.mjs';
 
 const here = import.meta.dirname;
 const N = Number(process.env.BENCH_ROWS ?? 5_000_000);
@@ -28,7 +28,6 @@ const BINS = (process.env.BENCH_ALONE_BINS ?? `outflow=${join(here, '..', 'bin',
   .map(([name, path]) => ({ name, path }));
 const NOW = '2026-11-20T12:00:00Z';
 const work = mkdtempSync(join(tmpdir(), 'outflow-bench-alone-'));
-const json = (o) => JSON.stringify(o, null, 1); // JSON is YAML
 const flow = issueEventsFlow('data/events/*.parquet');
 const FLOOR_OPTIONS = {
   parquet: 'FORMAT parquet, COMPRESSION zstd',
@@ -50,8 +49,7 @@ function measure(args) {
 }
 
 const dir = join(work, 'project');
-const setExports = (exports) =>
-  writeFileSync(join(dir, 'flows', 'exports.yaml'), exports.map(json).join('\n---\n'));
+const setExports = (exports) => writeBenchExports(dir, exports);
 const apply = (bin) => measure([bin, '-C', dir, 'apply', '--auto-approve', '--now', NOW]);
 
 // The events in Parquet, and the project ingesting them (once, untimed, with the first build).
@@ -65,19 +63,7 @@ await c.run(
 );
 c.closeSync();
 instance.closeSync();
-writeFileSync(
-  join(dir, 'outflow.yaml'),
-  json({
-    kind: 'Project',
-    name: 'bench_alone',
-    timezone: 'UTC',
-    engine: { memoryLimit: MEM, threads: THREADS },
-  }),
-);
-writeFileSync(
-  join(dir, 'flows', 'main.yaml'),
-  [{ kind: 'Connection', name: 'out', type: 'local', root: 'out' }, flow].map(json).join('\n---\n'),
-);
+writeBenchProject(dir, 'bench_alone', { memoryLimit: MEM, threads: THREADS }, [flow]);
 setExports([]);
 apply(BINS[0].path);
 const warehouse = join(dir, '.outflow', 'warehouse.duckdb');

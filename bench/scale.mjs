@@ -12,20 +12,11 @@
 // Knobs: BENCH_SCALE_ROWS, BENCH_SCALE_MEM, BENCH_SCALE_THREADS (2), BENCH_SCALE_FILES,
 // BENCH_SCALE_DIR (work folder; default a temp folder, removed at the end unless BENCH_KEEP=1).
 import { spawn } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { eventsSelectSql, issueEventsFlow } from './events-flow.mjs';
+import { eventsSelectSql, issueEventsFlow, writeBenchProject } from './events-flow.mjs';
 
 const here = import.meta.dirname;
 const bin = join(here, '..', 'bin', 'outflow.js');
@@ -85,7 +76,6 @@ async function generate(dir) {
   instance.closeSync();
 }
 
-const json = (o) => JSON.stringify(o, null, 1); // JSON is YAML
 const eventsFlow = issueEventsFlow('data/events/*.parquet');
 const exports = [
   {
@@ -114,26 +104,10 @@ const exports = [
 ];
 
 function writeProject(withExports) {
-  mkdirSync(join(project, 'flows'), { recursive: true });
-  writeFileSync(
-    join(project, 'outflow.yaml'),
-    json({
-      kind: 'Project',
-      name: 'bench_scale',
-      timezone: 'UTC',
-      engine: { memoryLimit: MEM, threads: THREADS },
-    }),
-  );
-  writeFileSync(
-    join(project, 'flows', 'main.yaml'),
-    [
-      { kind: 'Connection', name: 'out', type: 'local', root: 'out' },
-      eventsFlow,
-      ...(withExports ? exports : []),
-    ]
-      .map(json)
-      .join('\n---\n'),
-  );
+  writeBenchProject(project, 'bench_scale', { memoryLimit: MEM, threads: THREADS }, [
+    eventsFlow,
+    ...(withExports ? exports : []),
+  ]);
 }
 
 /** Runs `outflow apply`, sampling DuckDB's temp folder; wall s, peak RSS and temp-disk peak. */
