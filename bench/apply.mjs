@@ -103,7 +103,6 @@ function project(dir, format, { exports = [], extra = [] } = {}) {
   writeBenchExports(dir, exports);
 }
 
-
 /** Wall time (s), peak RSS (MB) and stdout of `node ARGS`. */
 function measure(args) {
   const cmd = hasTime ? ['/usr/bin/time', ['-f', '%M', 'node', ...args]] : ['node', args];
